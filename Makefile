@@ -1,0 +1,29 @@
+# The two commands of the README: `make run` and `make test`. Both set up .venv themselves.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python3
+export TF_USE_LEGACY_KERAS := 0
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: setup run test bench lock clean
+
+setup:
+	@bash tools/setup.sh
+
+run: setup
+	$(VENV)/bin/odezoo doctor
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	@set -e; for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
+
+# Re-resolves requirements.lock from pyproject.toml (for the pinned stack: CPython 3.11, glibc 2.39 wheels).
+lock: setup
+	$(VENV)/bin/uv pip compile pyproject.toml --extra test --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_39 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info pipeline_output
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

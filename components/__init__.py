@@ -1,0 +1,1 @@
+"""Custom TFX components and module files for odezoo pipelines."""

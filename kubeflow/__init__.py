@@ -1,0 +1,1 @@
+"""The odezoo pipeline compiled for Kubeflow Pipelines."""

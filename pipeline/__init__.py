@@ -1,0 +1,1 @@
+"""The odezoo TFX pipeline: definition, configs, local runner and the `odezoo` CLI."""
