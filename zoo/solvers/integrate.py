@@ -1,0 +1,146 @@
+"""The integration loop: one ``tf.while_loop`` over steps, for every explicit method.
+
+The state is a flat vector (see ``layout.py``). Output times are filled from each accepted step's
+dense output; the loop ends once the last output time is written or a failure status is set.
+Step sizes proposed by the controller are constants to autodiff (as in diffrax): the gradient is that
+of the discrete solution on its chosen step sequence.
+"""
+
+import tensorflow as tf
+
+from zoo.solvers import status as status_codes
+from zoo.solvers.controller import PIController, initial_step
+
+
+def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max_steps):
+    """Solves dy/dt = func(t, y), y(t[0]) = y0 on flat states, with f0 = func(t[0], y0).
+
+    Returns ``(ys, stats, t_last)``: ys of shape [len(t), size] (rows after a failure are NaN), a dict
+    of int32 counters with ``status``, and the time the loop stopped at.
+    """
+    dtype = y0.dtype
+    t = tf.convert_to_tensor(t, dtype)
+    count = t.shape[0] if t.shape[0] is not None else tf.shape(t)[0]
+    t0, t_end = t[0], t[-1]
+    direction = tf.where(t_end >= t0, tf.constant(1.0, dtype), tf.constant(-1.0, dtype))
+    interval = tf.abs(t_end - t0)
+    fixed = step_size is not None or not method.adaptive
+    controller = PIController(method.error_order or method.order, beta=method.controller_beta)
+
+    nfe = tf.constant(1, tf.int32)  # f0
+    if fixed:
+        h_abs = tf.constant(step_size, dtype)
+        n_fixed = tf.maximum(tf.cast(tf.math.ceil(interval / h_abs * (1.0 - 8 * _eps(dtype))), tf.int32), 1)
+    elif first_step is not None:
+        h_abs = tf.constant(abs(first_step), dtype)
+    else:
+        h_abs = tf.stop_gradient(initial_step(func, t0, y0, f0, direction, interval, method.error_order, rtol, atol))
+        nfe += 1
+
+    ys = tf.TensorArray(dtype, size=count, element_shape=y0.shape, clear_after_read=False)
+    ys = ys.write(0, y0)
+    status = tf.where(tf.reduce_all(tf.math.is_finite(f0)), status_codes.SUCCESS, status_codes.NON_FINITE)
+
+    def interpolate(step, at_end, t1, index, ys):
+        coefficients, extra = method.interpolant.coefficients(step, func)
+
+        def more(i, ys):
+            return (i < count) & (at_end | (direction * t[tf.minimum(i, count - 1)] <= direction * t1))
+
+        def write(i, ys):
+            theta = (t[i] - step.t0) / step.h
+            return i + 1, ys.write(i, method.interpolant.evaluate(coefficients, step.y0, theta))
+
+        index, ys = tf.while_loop(more, write, (index, ys))
+        return index, ys, tf.constant(extra, tf.int32)
+
+    def body(steps, accepted_steps, rejected_steps, nfe, t_now, y, f, h_abs, error_prev,
+             after_rejection, index, ys, status, nonfinite_rejection):
+        remaining = tf.abs(t_end - t_now)
+        if fixed:
+            t_next = tf.where(steps + 1 >= n_fixed, t_end, t0 + direction * tf.cast(steps + 1, dtype) * h_abs)
+            h = t_next - t_now
+            at_end = steps + 1 >= n_fixed
+        else:
+            h = tf.stop_gradient(direction * tf.minimum(h_abs, remaining))
+            at_end = h_abs >= remaining
+        step = method.step(func, t_now, y, f, h)
+        nfe += method.evaluations_per_step
+        t1 = t_now + h
+        finite = tf.reduce_all(tf.math.is_finite(step.y1))
+        if fixed:
+            accept = finite
+            underflow = tf.constant(False)
+            h_next, error_prev_next = h_abs, error_prev
+        else:
+            error = tf.stop_gradient(method.error_norm(step, rtol, atol))
+            finite &= tf.math.is_finite(error)
+            min_step = 10.0 * tf.abs(tf.math.nextafter(t_now, t_now + direction * _inf(dtype)) - t_now)
+            underflow = h_abs < min_step
+            accept = finite & (error < 1.0) & ~underflow
+            factor = controller.factor(error, error_prev, accept, after_rejection)
+            h_next = tf.stop_gradient(tf.minimum(h_abs, remaining) * factor)
+            error_prev_next = controller.next_previous_error(error, error_prev, accept)
+
+        if step.f1 is None:
+            step.f1 = tf.cond(accept, lambda: func(t1, step.y1), lambda: f)
+            nfe += tf.cast(accept, tf.int32)
+        finite_f1 = tf.reduce_all(tf.math.is_finite(step.f1))
+
+        has_output = accept & (index < count) & (at_end | (direction * t[tf.minimum(index, count - 1)] <= direction * t1))
+        index, ys, extra = tf.cond(has_output, lambda: interpolate(step, at_end, t1, index, ys),
+                                   lambda: (index, ys, tf.constant(0, tf.int32)))
+        nfe += extra
+
+        new_status = tf.where(accept & ~finite_f1, status_codes.NON_FINITE, status)
+        if fixed:
+            new_status = tf.where(finite, new_status, status_codes.NON_FINITE)
+        else:
+            failed_by_nan = nonfinite_rejection | ~finite
+            new_status = tf.where(underflow, tf.where(failed_by_nan, status_codes.NON_FINITE,
+                                                      status_codes.STEP_UNDERFLOW), new_status)
+        steps += 1
+        new_status = tf.where((new_status == status_codes.SUCCESS) & (index < count) & (steps >= max_steps),
+                              status_codes.MAX_STEPS, new_status)
+        return (
+            steps,
+            accepted_steps + tf.cast(accept, tf.int32),
+            rejected_steps + tf.cast(~accept, tf.int32),
+            nfe,
+            tf.where(accept, t1, t_now),
+            tf.where(accept, step.y1, y),
+            tf.where(accept, step.f1, f),
+            h_next,
+            error_prev_next,
+            ~accept,
+            index,
+            ys,
+            new_status,
+            tf.where(accept, False, ~finite),
+        )
+
+    def running(steps, accepted_steps, rejected_steps, nfe, t_now, y, f, h_abs, error_prev,
+                after_rejection, index, ys, status, nonfinite_rejection):
+        return (status == status_codes.SUCCESS) & (index < count)
+
+    zero = tf.constant(0, tf.int32)
+    loop_vars = (zero, zero, zero, nfe, t0, y0, f0, h_abs, tf.constant(1e-4, dtype), tf.constant(False),
+                 tf.constant(1, tf.int32), ys, status, tf.constant(False))
+    (steps, accepted_steps, rejected_steps, nfe, t_last, _, _, _, _, _, index, ys, status,
+     _) = tf.while_loop(running, body, loop_vars, maximum_iterations=max_steps)
+
+    ys = ys.stack()
+    written = tf.range(count) < index
+    written = tf.reshape(written, [-1] + [1] * (len(ys.shape) - 1))
+    ys = tf.where(written, ys, tf.constant(float("nan"), dtype))
+    stats = {"nfe": nfe, "steps": steps, "accepted_steps": accepted_steps, "rejected_steps": rejected_steps,
+             "status": status}
+    return ys, stats, t_last
+
+
+def _eps(dtype):
+    return float(tf.experimental.numpy.finfo(dtype.as_numpy_dtype).eps)
+
+
+def _inf(dtype):
+    return tf.constant(float("inf"), dtype)

@@ -1,0 +1,17 @@
+"""Every method odeint can run, by name."""
+
+from zoo.solvers.methods.dopri5 import DOPRI5
+from zoo.solvers.methods.dopri8 import DOPRI8
+from zoo.solvers.methods.explicit import ADAPTIVE_HEUN, BOSH3, EULER, FEHLBERG2, HEUN, MIDPOINT, RK4
+from zoo.solvers.methods.tsit5 import TSIT5
+
+_REGISTRY = {m.name: m for m in (DOPRI5, TSIT5, DOPRI8, BOSH3, FEHLBERG2, ADAPTIVE_HEUN, EULER, MIDPOINT, HEUN, RK4)}
+
+METHODS = tuple(_REGISTRY)
+
+
+def get_method(name):
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"Unknown ODE method {name!r}; choose one of: {', '.join(METHODS)}.") from None

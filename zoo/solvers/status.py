@@ -1,0 +1,62 @@
+"""How a solve ended: codes carried in ``stats["status"]`` and the error raised for a failure."""
+
+import tensorflow as tf
+
+SUCCESS = 0
+MAX_STEPS = 1
+STEP_UNDERFLOW = 2
+NON_FINITE = 3
+
+_DESCRIPTIONS = {
+    SUCCESS: "success",
+    MAX_STEPS: "max_steps reached",
+    STEP_UNDERFLOW: "step size underflow",
+    NON_FINITE: "non-finite state or derivative",
+}
+
+_ADVICE = {
+    MAX_STEPS: "raise max_steps, loosen rtol/atol, or use a stiff method if the problem is stiff",
+    STEP_UNDERFLOW: "the solution may blow up or the problem may be stiff: try a stiff method or "
+                    "looser tolerances",
+    NON_FINITE: "the dynamics produced NaN or Inf; check func for overflow or invalid operations near this t",
+}
+
+
+def describe(code):
+    """The name of a status code, as found in ``stats["status"]``."""
+    return _DESCRIPTIONS.get(int(code), f"unknown status {int(code)}")
+
+
+class SolverError(tf.errors.InvalidArgumentError):
+    """An ODE solve failed: max_steps exceeded, the step size underflowed, or the state or its
+    derivative stopped being finite. The message says which, at what t, after how many steps."""
+
+    def __init__(self, message, status=None):
+        super().__init__(None, None, message)
+        self.status = status
+
+
+def failure_message(code, t, steps, accepted, rejected, max_steps, h=None):
+    what = _DESCRIPTIONS.get(code, f"status {code}")
+    if code == MAX_STEPS:
+        what = f"max_steps={max_steps} reached before the last output time"
+    elif code == STEP_UNDERFLOW and h is not None:
+        what = f"step size underflow (h={h:.3e})"
+    return (f"odeint failed: {what} at t={t:.17g} after {steps} steps ({accepted} accepted, "
+            f"{rejected} rejected); {_ADVICE.get(code, '')}.")
+
+
+def graph_failure_message(code, t, steps, accepted, rejected, max_steps):
+    """The same message built from tensors, for graph mode."""
+    what = tf.gather(tf.constant([
+        _DESCRIPTIONS[SUCCESS],
+        f"max_steps={max_steps} reached before the last output time",
+        _DESCRIPTIONS[STEP_UNDERFLOW],
+        _DESCRIPTIONS[NON_FINITE],
+    ]), code)
+    advice = tf.gather(tf.constant(["", _ADVICE[MAX_STEPS], _ADVICE[STEP_UNDERFLOW], _ADVICE[NON_FINITE]]), code)
+    return tf.strings.join([
+        "odeint failed: ", what, " at t=", tf.strings.as_string(t, precision=17, scientific=False),
+        " after ", tf.strings.as_string(steps), " steps (", tf.strings.as_string(accepted), " accepted, ",
+        tf.strings.as_string(rejected), " rejected); ", advice, ".",
+    ])
