@@ -124,7 +124,7 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
         return (status == status_codes.SUCCESS) & (index < count)
 
     zero = tf.constant(0, tf.int32)
-    loop_vars = (zero, zero, zero, nfe, t0, y0, f0, h_abs, tf.constant(1e-4, dtype), tf.constant(False),
+    loop_vars = (zero, zero, zero, nfe, t0, y0, f0, h_abs, tf.constant(1.0, dtype), tf.constant(False),
                  tf.constant(1, tf.int32), ys, status, tf.constant(False))
     (steps, accepted_steps, rejected_steps, nfe, t_last, _, _, _, _, _, index, ys, status,
      _) = tf.while_loop(running, body, loop_vars, maximum_iterations=max_steps)

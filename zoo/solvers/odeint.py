@@ -66,6 +66,7 @@ def odeint(func, y0, t, *, method="dopri5", rtol=1e-6, atol=1e-8, first_step=Non
     """
     options = _validate_options(method, rtol, atol, first_step, step_size, max_steps, gradient)
     if tf.executing_eagerly():
+        t = _validated_times(t, StateLayout(y0).dtype)  # values are known here: check them now
         ys, stats, t_last = _compiled_solver(func, options)(y0, t)
         code = int(stats["status"])
         if code != status_codes.SUCCESS:

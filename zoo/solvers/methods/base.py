@@ -29,7 +29,7 @@ class ExplicitRungeKutta:
 
     implicit = False
 
-    def __init__(self, name, tableau, interpolant, error_weights_low=None, controller_beta=0.04):
+    def __init__(self, name, tableau, interpolant, error_weights_low=None, controller_beta=0.02):
         self.name = name
         self.tableau = tableau
         self.interpolant = interpolant
