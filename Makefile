@@ -5,7 +5,8 @@ PY := $(VENV)/bin/python3
 export TF_USE_LEGACY_KERAS := 0
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: setup run test bench lock clean
+.PHONY: setup run test bench bench-peers lock clean
+BENCH_SCRIPTS := bench/solvers.py
 
 setup:
 	@bash tools/setup.sh
@@ -16,8 +17,12 @@ run: setup
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Benchmarks print ratios against peers measured in the same run; `make bench-peers` installs them.
 bench: setup
-	@set -e; for script in bench/*.py; do echo "== $$script"; $(PY) $$script; done
+	@set -e; for script in $(BENCH_SCRIPTS); do echo "== $$script"; $(PY) $$script; done
+
+bench-peers: setup
+	bash bench/install_peers.sh
 
 # Re-resolves requirements.lock from pyproject.toml (for the pinned stack: CPython 3.11, glibc 2.39 wheels).
 lock: setup
@@ -25,5 +30,5 @@ lock: setup
 	  --python-platform x86_64-manylinux_2_39 -o requirements.lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info pipeline_output
+	rm -rf $(VENV) .bench .pytest_cache build *.egg-info pipeline_output
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -67,14 +67,14 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
         step = method.step(func, t_now, y, f, h)
         nfe += method.evaluations_per_step
         t1 = t_now + h
-        finite = tf.reduce_all(tf.math.is_finite(step.y1))
         if fixed:
+            finite = tf.reduce_all(tf.math.is_finite(step.y1))
             accept = finite
             underflow = tf.constant(False)
             h_next, error_prev_next = h_abs, error_prev
         else:
             error = tf.stop_gradient(method.error_norm(step, rtol, atol))
-            finite &= tf.math.is_finite(error)
+            finite = tf.math.is_finite(error)  # a NaN or Inf in y1 reaches the norm through its scale
             min_step = 10.0 * tf.abs(tf.math.nextafter(t_now, t_now + direction * _inf(dtype)) - t_now)
             underflow = h_abs < min_step
             accept = finite & (error < 1.0) & ~underflow
@@ -82,7 +82,10 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
             h_next = tf.stop_gradient(tf.minimum(h_abs, remaining) * factor)
             error_prev_next = controller.next_previous_error(error, error_prev, accept)
 
-        if step.f1 is None:
+        if step.f1 is None and fixed:
+            step.f1 = func(t1, step.y1)  # fixed steps are only rejected when the solve fails
+            nfe += 1
+        elif step.f1 is None:
             step.f1 = tf.cond(accept, lambda: func(t1, step.y1), lambda: f)
             nfe += tf.cast(accept, tf.int32)
         finite_f1 = tf.reduce_all(tf.math.is_finite(step.f1))
