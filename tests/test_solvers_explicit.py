@@ -27,8 +27,8 @@ def exp_sin_exact(t):
     return np.exp(np.sin(t))
 
 
-def test_methods_lists_every_method():
-    assert set(METHODS) == set(ADAPTIVE + FIXED)
+def test_methods_lists_every_explicit_method():
+    assert set(ADAPTIVE + FIXED) <= set(METHODS)
 
 
 def measured_order(method, steps, offset=0.0):

@@ -12,8 +12,11 @@ from zoo.solvers import status as status_codes
 from zoo.solvers.controller import PIController, initial_step
 
 
-def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max_steps):
+def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max_steps, algebra=None):
     """Solves dy/dt = func(t, y), y(t[0]) = y0 on flat states, with f0 = func(t[0], y0).
+
+    Implicit methods also get ``algebra`` (a LinearAlgebra over func) and carry a cache (their
+    Jacobian) from step to step; their own counters (``method.stats_keys``) join the stats.
 
     Returns ``(ys, stats, t_last)``: ys of shape [len(t), size] (rows after a failure are NaN), a dict
     of int32 counters with ``status``, and the time the loop stopped at.
@@ -37,6 +40,11 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
         h_abs = tf.stop_gradient(initial_step(func, t0, y0, f0, direction, interval, method.error_order, rtol, atol))
         nfe += 1
 
+    implicit = getattr(method, "implicit", False)
+    stats_keys = getattr(method, "stats_keys", ())
+    cache = method.init_cache(algebra, t0, y0, f0) if implicit else ()
+    counts = tuple(tf.constant(0, tf.int32) for _ in stats_keys)
+
     ys = tf.TensorArray(dtype, size=count, element_shape=y0.shape, clear_after_read=False)
     ys = ys.write(0, y0)
     status = tf.where(tf.reduce_all(tf.math.is_finite(f0)), status_codes.SUCCESS, status_codes.NON_FINITE)
@@ -55,7 +63,7 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
         return index, ys, tf.constant(extra, tf.int32)
 
     def body(steps, accepted_steps, rejected_steps, nfe, t_now, y, f, h_abs, error_prev,
-             after_rejection, index, ys, status, nonfinite_rejection):
+             after_rejection, index, ys, status, nonfinite_rejection, cache, counts):
         remaining = tf.abs(t_end - t_now)
         if fixed:
             t_next = tf.where(steps + 1 >= n_fixed, t_end, t0 + direction * tf.cast(steps + 1, dtype) * h_abs)
@@ -64,8 +72,13 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
         else:
             h = tf.stop_gradient(direction * tf.minimum(h_abs, remaining))
             at_end = h_abs >= remaining
-        step = method.step(func, t_now, y, f, h)
-        nfe += method.evaluations_per_step
+        if implicit:
+            step, cache, evaluations, step_counts = method.step(algebra, t_now, y, f, h, cache)
+            nfe += evaluations
+            counts = tuple(c + step_counts[key] for c, key in zip(counts, stats_keys))
+        else:
+            step = method.step(func, t_now, y, f, h)
+            nfe += method.evaluations_per_step
         t1 = t_now + h
         if fixed:
             finite = tf.reduce_all(tf.math.is_finite(step.y1))
@@ -120,24 +133,26 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
             ys,
             new_status,
             tf.where(accept, False, ~finite),
+            method.after_step(cache, accept) if implicit else cache,
+            counts,
         )
 
     def running(steps, accepted_steps, rejected_steps, nfe, t_now, y, f, h_abs, error_prev,
-                after_rejection, index, ys, status, nonfinite_rejection):
+                after_rejection, index, ys, status, nonfinite_rejection, cache, counts):
         return (status == status_codes.SUCCESS) & (index < count)
 
     zero = tf.constant(0, tf.int32)
     loop_vars = (zero, zero, zero, nfe, t0, y0, f0, h_abs, tf.constant(1.0, dtype), tf.constant(False),
-                 tf.constant(1, tf.int32), ys, status, tf.constant(False))
+                 tf.constant(1, tf.int32), ys, status, tf.constant(False), cache, counts)
     (steps, accepted_steps, rejected_steps, nfe, t_last, _, _, _, _, _, index, ys, status,
-     _) = tf.while_loop(running, body, loop_vars, maximum_iterations=max_steps)
+     _, _, counts) = tf.while_loop(running, body, loop_vars, maximum_iterations=max_steps)
 
     ys = ys.stack()
     written = tf.range(count) < index
     written = tf.reshape(written, [-1] + [1] * (len(ys.shape) - 1))
     ys = tf.where(written, ys, tf.constant(float("nan"), dtype))
     stats = {"nfe": nfe, "steps": steps, "accepted_steps": accepted_steps, "rejected_steps": rejected_steps,
-             "status": status}
+             "status": status, **dict(zip(stats_keys, counts))}
     return ys, stats, t_last
 
 

@@ -9,8 +9,9 @@ FLOAT_DTYPES = (tf.float32, tf.float64)
 class StateLayout:
     """Remembers the structure, shapes and dtype of ``y0`` to flatten and restore states."""
 
-    def __init__(self, y0):
+    def __init__(self, y0, batch_major=False):
         self.structure = y0
+        self.batch_major = batch_major
         leaves = tf.nest.flatten(y0)
         if not leaves:
             raise ValueError("odeint: y0 is empty; give at least one tensor.")
@@ -27,16 +28,31 @@ class StateLayout:
         self.shapes = [leaf.shape for leaf in self.leaves]
         self.dynamic_shapes = [tf.shape(leaf) for leaf in self.leaves]
         self.sizes = [tf.size(leaf) for leaf in self.leaves]
+        if batch_major:
+            ranks = [leaf.shape.rank for leaf in self.leaves]
+            if any(rank is not None and rank < 1 for rank in ranks):
+                raise ValueError("odeint: independent_batch=True needs a leading batch axis on every leaf of y0.")
+            batches = {leaf.shape[0] for leaf in self.leaves if leaf.shape.rank}
+            if len(batches - {None}) > 1:
+                raise ValueError(f"odeint: independent_batch=True needs the same leading batch size on every "
+                                 f"leaf of y0, found {sorted(batches - {None})}.")
+            self.batch = tf.shape(self.leaves[0])[0]
+            self.row_sizes = [size // self.batch for size in self.sizes]
 
     def flatten(self, state):
+        """One vector; batch-major (all of system 0, then all of system 1 ...) for independent systems."""
         leaves = tf.nest.flatten(state)
         if len(leaves) == 1:
             return tf.reshape(leaves[0], [-1])
+        if self.batch_major:
+            return tf.reshape(tf.concat([tf.reshape(leaf, [self.batch, -1]) for leaf in leaves], axis=1), [-1])
         return tf.concat([tf.reshape(leaf, [-1]) for leaf in leaves], axis=0)
 
     def unflatten(self, vector):
         if len(self.leaves) == 1:
             pieces = [vector]
+        elif self.batch_major:
+            pieces = tf.split(tf.reshape(vector, [self.batch, -1]), self.row_sizes, axis=1)
         else:
             pieces = tf.split(vector, self.sizes, axis=0)
         leaves = [tf.reshape(piece, shape) for piece, shape in zip(pieces, self.dynamic_shapes)]
@@ -48,6 +64,8 @@ class StateLayout:
         count = tf.shape(vectors)[0]
         if len(self.leaves) == 1:
             pieces = [vectors]
+        elif self.batch_major:
+            pieces = tf.split(tf.reshape(vectors, [count, self.batch, -1]), self.row_sizes, axis=2)
         else:
             pieces = tf.split(vectors, self.sizes, axis=1)
         leaves = [tf.reshape(piece, tf.concat([[count], shape], 0)) for piece, shape in zip(pieces, self.dynamic_shapes)]

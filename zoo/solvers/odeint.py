@@ -13,6 +13,7 @@ from tensorflow.python.ops import control_flow_util
 from zoo.solvers import status as status_codes
 from zoo.solvers.integrate import integrate
 from zoo.solvers.layout import StateLayout
+from zoo.solvers.linear_algebra import LinearAlgebra
 from zoo.solvers.methods import get_method
 
 GRADIENT_MODES = ("direct",)
@@ -27,10 +28,12 @@ class _Options:
     step_size: float | None
     max_steps: int
     gradient: str
+    jacobian: object
+    independent_batch: bool
 
 
 def odeint(func, y0, t, *, method="dopri5", rtol=1e-6, atol=1e-8, first_step=None, step_size=None,
-           max_steps=100_000, gradient="direct", return_stats=False):
+           max_steps=100_000, gradient="direct", return_stats=False, jacobian=None, independent_batch=False):
     """Solves dy/dt = func(t, y) with y(t[0]) = y0 and returns y at every time in ``t``.
 
     Args:
@@ -49,7 +52,16 @@ def odeint(func, y0, t, *, method="dopri5", rtol=1e-6, atol=1e-8, first_step=Non
       max_steps: the most steps (accepted plus rejected) before the solve fails.
       gradient: "direct" differentiates through the solver's own operations.
       return_stats: also return a dict of int32 scalars: ``nfe``, ``steps``, ``accepted_steps``,
-        ``rejected_steps`` and ``status`` (0 success; see ``zoo.solvers.status``).
+        ``rejected_steps`` and ``status`` (0 success; see ``zoo.solvers.status``); stiff methods add
+        ``jacobian_evals`` and ``lu_decompositions``.
+      jacobian: stiff methods only: ``jacobian(t, y)`` returning d func / d y for a single-tensor
+        state, as a [size, size] matrix over ``tf.reshape(y, [-1])`` (or [batch, n, n] blocks with
+        ``independent_batch``). By default the Jacobian comes from TensorFlow autodiff.
+      independent_batch: stiff methods only: declares that the leading axis of every leaf of ``y0``
+        indexes independent systems (a batch of trajectories, the neural-ODE case), so the
+        Jacobian is block-diagonal: it is formed with ``batch_jacobian`` and factored as ``batch``
+        small matrices instead of one (batch*n) x (batch*n) matrix. The error norm still covers the
+        whole batch, so all systems share one step size.
 
     Returns:
       ``ys`` with the structure of ``y0``, each leaf with a leading axis of ``len(t)``; ``ys[0]`` is
@@ -64,7 +76,8 @@ def odeint(func, y0, t, *, method="dopri5", rtol=1e-6, atol=1e-8, first_step=Non
         Under XLA (``jit_compile=True``) nothing can be raised: outputs after the failure are NaN and
         ``stats["status"]`` holds the failure's code (``zoo.solvers.status.describe`` names it).
     """
-    options = _validate_options(method, rtol, atol, first_step, step_size, max_steps, gradient)
+    options = _validate_options(method, rtol, atol, first_step, step_size, max_steps, gradient, jacobian,
+                                independent_batch)
     if tf.executing_eagerly():
         t = _validated_times(t, StateLayout(y0).dtype)  # values are known here: check them now
         ys, stats, t_last = _compiled_solver(func, options)(y0, t)
@@ -87,7 +100,7 @@ def odeint(func, y0, t, *, method="dopri5", rtol=1e-6, atol=1e-8, first_step=Non
     return (ys, stats) if return_stats else ys
 
 
-def _validate_options(method, rtol, atol, first_step, step_size, max_steps, gradient):
+def _validate_options(method, rtol, atol, first_step, step_size, max_steps, gradient, jacobian, independent_batch):
     solver = get_method(method)
     if gradient not in GRADIENT_MODES:
         raise ValueError(f"Unknown gradient mode {gradient!r}; choose one of: {', '.join(GRADIENT_MODES)}.")
@@ -101,7 +114,10 @@ def _validate_options(method, rtol, atol, first_step, step_size, max_steps, grad
                          "step_size=0.01), or choose an adaptive method such as 'dopri5'.")
     if isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer)) or max_steps < 1:
         raise ValueError(f"odeint: max_steps must be a positive integer, got {max_steps!r}.")
-    return _Options(method, rtol, atol, first_step, step_size, int(max_steps), gradient)
+    if jacobian is not None and not callable(jacobian):
+        raise ValueError(f"odeint: jacobian must be a callable jacobian(t, y), got {type(jacobian).__name__}.")
+    return _Options(method, rtol, atol, first_step, step_size, int(max_steps), gradient, jacobian,
+                    bool(independent_batch))
 
 
 def _positive_float(name, value, allow_zero):
@@ -116,7 +132,8 @@ def _positive_float(name, value, allow_zero):
 
 
 def _solve(func, y0, t, options):
-    layout = StateLayout(y0)
+    method = get_method(options.method)
+    layout = StateLayout(y0, batch_major=options.independent_batch and method.implicit)
     t = _validated_times(t, layout.dtype)
     y0_flat = layout.flatten(layout.leaves if len(layout.leaves) > 1 else layout.leaves[0])
     y0_structured = tf.nest.pack_sequence_as(layout.structure, layout.leaves)
@@ -127,11 +144,28 @@ def _solve(func, y0, t, options):
     def flat_func(time, vector):
         return layout.flatten(func(time, layout.unflatten(vector)))
 
+    algebra = None
+    if method.implicit:
+        algebra = LinearAlgebra(flat_func, batch=layout.batch if layout.batch_major else None,
+                                user_jacobian=_flat_jacobian(options.jacobian, layout), use_qr=_in_xla_context())
     ys, stats, t_last = integrate(
-        get_method(options.method), flat_func, y0_flat, layout.flatten(first), t,
+        method, flat_func, y0_flat, layout.flatten(first), t,
         rtol=options.rtol, atol=options.atol, first_step=options.first_step, step_size=options.step_size,
-        max_steps=options.max_steps)
+        max_steps=options.max_steps, algebra=algebra)
     return layout.unflatten_trajectory(ys), stats, t_last
+
+
+def _flat_jacobian(jacobian, layout):
+    if jacobian is None:
+        return None
+    if len(layout.leaves) != 1:
+        raise ValueError("odeint: a user jacobian needs y0 to be a single tensor; for nested states leave "
+                         "jacobian=None and the Jacobian comes from autodiff.")
+
+    def flat(time, vector):
+        return tf.convert_to_tensor(jacobian(time, layout.unflatten(vector)), layout.dtype)
+
+    return flat
 
 
 def _validated_times(t, dtype):

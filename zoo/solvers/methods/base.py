@@ -28,6 +28,7 @@ class ExplicitRungeKutta:
     """
 
     implicit = False
+    stats_keys = ()
 
     def __init__(self, name, tableau, interpolant, error_weights_low=None, controller_beta=0.02):
         self.name = name

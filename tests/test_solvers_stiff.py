@@ -1,0 +1,156 @@
+"""Stiff methods against scipy's Radau at rtol=1e-12, closed forms and finite differences."""
+
+import numpy as np
+import pytest
+import scipy.linalg
+import tensorflow as tf
+from scipy.integrate import solve_ivp
+
+from stiff_problems import stiff_problems
+from zoo.solvers import METHODS, odeint
+
+STIFF = ["rodas5p"]
+RTOL = ATOL = 1e-7
+
+
+def test_stiff_methods_are_listed():
+    assert set(STIFF) <= set(METHODS)
+
+
+@pytest.fixture(scope="module")
+def references():
+    return {p.name: solve_ivp(p.np_func, (p.t[0], p.t[-1]), p.y0, method="Radau", t_eval=p.t, rtol=1e-12,
+                              atol=1e-14).y.T for p in stiff_problems()}
+
+
+@pytest.mark.parametrize("method", STIFF)
+@pytest.mark.parametrize("problem", stiff_problems(), ids=lambda p: p.name)
+def test_stiff_problem_accuracy(method, problem, references):
+    """Error relative to |reference| + atol/rtol (a mixed relative error) below 1e-3 at rtol=1e-7."""
+    ys, stats = odeint(problem.tf_func, tf.constant(problem.y0), problem.t, method=method, rtol=RTOL, atol=ATOL,
+                       return_stats=True)
+    reference = references[problem.name]
+    scaled = np.max(np.abs(ys.numpy() - reference) / (ATOL / RTOL + np.abs(reference)))
+    assert scaled < 1e-3, scaled
+    assert int(stats["status"]) == 0 and int(stats["jacobian_evals"]) >= 1
+    assert int(stats["lu_decompositions"]) >= int(stats["jacobian_evals"])
+
+
+def linear_stiff_problem():
+    """y' = A y with eigenvalues -1 and -1e4: the exact solution is expm(A t) y0."""
+    vectors = np.array([[1.0, 0.3], [-0.4, 1.0]])
+    a = vectors @ np.diag([-1.0, -1e4]) @ np.linalg.inv(vectors)
+    y0 = np.array([1.0, 2.0])
+    return a, y0, lambda t: scipy.linalg.expm(a * t) @ y0
+
+
+@pytest.mark.parametrize("method,order", [("rodas5p", 5)])
+def test_convergence_order_on_a_linear_stiff_problem(method, order):
+    a, y0, exact = linear_stiff_problem()
+    matrix = tf.constant(a)
+    errors, steps = [], [10, 20, 40]
+    for n in steps:
+        ys = odeint(lambda t, y: tf.linalg.matvec(matrix, y), tf.constant(y0), [0.0, 2.0], method=method,
+                    step_size=2.0 / n)
+        errors.append(np.max(np.abs(ys.numpy()[-1] - exact(2.0))))
+    slopes = -np.diff(np.log(errors)) / np.diff(np.log(steps))
+    assert slopes[-1] == pytest.approx(order, abs=0.5), (slopes, errors)
+
+
+def batched_van_der_pol():
+    mu = tf.constant([1.0, 10.0, 100.0, 1000.0], tf.float64)
+
+    def func(t, y):
+        return {"x": y["v"], "v": mu * (1 - y["x"] ** 2) * y["v"] - y["x"]}
+
+    y0 = {"x": tf.fill([4], tf.constant(2.0, tf.float64)), "v": tf.zeros([4], tf.float64)}
+    return func, y0
+
+
+@pytest.mark.parametrize("method", STIFF)
+def test_block_diagonal_path_equals_dense_path(method):
+    func, y0 = batched_van_der_pol()
+    t = tf.constant([0.0, 1.0, 3.0], tf.float64)
+    dense, dense_stats = odeint(func, y0, t, method=method, rtol=1e-8, atol=1e-8, return_stats=True)
+    blocks, block_stats = odeint(func, y0, t, method=method, rtol=1e-8, atol=1e-8, return_stats=True,
+                                 independent_batch=True)
+    for key in ("x", "v"):
+        np.testing.assert_allclose(blocks[key].numpy(), dense[key].numpy(), rtol=1e-10, atol=1e-12)
+    assert int(block_stats["nfe"]) == int(dense_stats["nfe"])
+    for i, mu in enumerate([1.0, 10.0, 100.0, 1000.0]):
+        reference = solve_ivp(lambda t, y: [y[1], mu * (1 - y[0] ** 2) * y[1] - y[0]], (0, 3), [2.0, 0.0],
+                              method="Radau", t_eval=[0, 1, 3], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(blocks["x"].numpy()[:, i], reference.y[0], rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("method", STIFF)
+def test_stiff_under_xla_equals_eager(method):
+    func, y0 = batched_van_der_pol()
+    t = tf.constant([0.0, 1.0, 3.0], tf.float64)
+
+    def solve(y0):
+        return odeint(func, y0, t, method=method, rtol=1e-8, atol=1e-8, return_stats=True, independent_batch=True)
+
+    eager, eager_stats = solve(y0)
+    xla, xla_stats = tf.function(solve, jit_compile=True)(y0)
+    assert int(xla_stats["nfe"]) == int(eager_stats["nfe"])
+    np.testing.assert_allclose(xla["x"].numpy(), eager["x"].numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", STIFF)
+def test_user_jacobian_matches_autodiff(method):
+    problem = stiff_problems()[0]
+
+    def jacobian(t, y):
+        y1, y2, y3 = y[0], y[1], y[2]
+        zero = tf.zeros_like(y1)
+        return tf.stack([tf.stack([-0.04 + zero, 1e4 * y3, 1e4 * y2]),
+                         tf.stack([0.04 + zero, -1e4 * y3 - 6e7 * y2, -1e4 * y2]),
+                         tf.stack([zero, 6e7 * y2, zero])])
+
+    auto = odeint(problem.tf_func, tf.constant(problem.y0), problem.t, method=method, rtol=1e-8, atol=1e-10)
+    given = odeint(problem.tf_func, tf.constant(problem.y0), problem.t, method=method, rtol=1e-8, atol=1e-10,
+                   jacobian=jacobian)
+    np.testing.assert_allclose(given.numpy(), auto.numpy(), rtol=1e-9, atol=1e-15)
+
+
+def central_difference(fn, x, eps=1e-6):
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in range(x.size):
+        step = np.zeros_like(x)
+        step.flat[i] = eps
+        grad.flat[i] = (fn(x + step) - fn(x - step)) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("method", STIFF)
+def test_direct_gradients_through_stiff_methods(method):
+    mu = tf.Variable(5.0, dtype=tf.float64)
+    y0 = tf.constant([2.0, 0.0], tf.float64)
+    t = tf.constant([0.0, 0.5, 1.0], tf.float64)
+
+    def func(t, y):
+        return tf.stack([y[1], mu * (1 - y[0] ** 2) * y[1] - y[0]])
+
+    def loss(y0, t):
+        ys = odeint(func, y0, t, method=method, rtol=1e-10, atol=1e-10)
+        return tf.reduce_sum(ys[1:] * tf.constant([[1.0, 0.1], [-0.5, 0.2]], tf.float64))
+
+    with tf.GradientTape() as tape:
+        tape.watch([y0, t])
+        value = loss(y0, t)
+    grad_y0, grad_mu, grad_t = tape.gradient(value, [y0, mu, t])
+
+    fd_y0 = central_difference(lambda y: float(loss(tf.constant(y), t)), y0.numpy())
+    fd_t = central_difference(lambda s: float(loss(y0, tf.constant(s))), t.numpy())
+
+    def loss_at(m):
+        mu.assign(float(m[0]))
+        return float(loss(y0, t))
+
+    fd_mu = central_difference(loss_at, [5.0])
+    mu.assign(5.0)
+    np.testing.assert_allclose(grad_y0.numpy(), fd_y0, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose([grad_mu.numpy()], fd_mu, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(grad_t.numpy(), fd_t, rtol=1e-5, atol=1e-7)
