@@ -9,7 +9,7 @@ from scipy.integrate import solve_ivp
 from stiff_problems import stiff_problems
 from zoo.solvers import METHODS, odeint
 
-STIFF = ["rodas5p"]
+STIFF = ["radau", "rodas5p"]
 RTOL = ATOL = 1e-7
 
 
@@ -36,6 +36,22 @@ def test_stiff_problem_accuracy(method, problem, references):
     assert int(stats["lu_decompositions"]) >= int(stats["jacobian_evals"])
 
 
+SCIPY_FAMILY = {"radau": "Radau"}
+
+
+@pytest.mark.parametrize("method", [m for m in STIFF if m in SCIPY_FAMILY])
+@pytest.mark.parametrize("problem", stiff_problems(), ids=lambda p: p.name)
+def test_stiff_work_matches_scipy_family(method, problem):
+    """No more than 1.5x the evaluations, Jacobians and factorizations of scipy's same method."""
+    _, stats = odeint(problem.tf_func, tf.constant(problem.y0), problem.t, method=method, rtol=RTOL, atol=ATOL,
+                      return_stats=True)
+    peer = solve_ivp(problem.np_func, (problem.t[0], problem.t[-1]), problem.y0, method=SCIPY_FAMILY[method],
+                     t_eval=problem.t, rtol=RTOL, atol=ATOL)
+    assert int(stats["nfe"]) <= 1.5 * peer.nfev
+    assert int(stats["jacobian_evals"]) <= 1.5 * peer.njev
+    assert int(stats["lu_decompositions"]) <= 1.5 * peer.nlu
+
+
 def linear_stiff_problem():
     """y' = A y with eigenvalues -1 and -1e4: the exact solution is expm(A t) y0."""
     vectors = np.array([[1.0, 0.3], [-0.4, 1.0]])
@@ -44,7 +60,7 @@ def linear_stiff_problem():
     return a, y0, lambda t: scipy.linalg.expm(a * t) @ y0
 
 
-@pytest.mark.parametrize("method,order", [("rodas5p", 5)])
+@pytest.mark.parametrize("method,order", [("radau", 5), ("rodas5p", 5)])
 def test_convergence_order_on_a_linear_stiff_problem(method, order):
     a, y0, exact = linear_stiff_problem()
     matrix = tf.constant(a)

@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from zoo.solvers import status as status_codes
 from zoo.solvers.controller import PIController, initial_step
+from zoo.solvers.outputs import finish, step_holds_output, write_outputs
 
 
 def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max_steps, algebra=None):
@@ -51,15 +52,8 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
 
     def interpolate(step, at_end, t1, index, ys):
         coefficients, extra = method.interpolant.coefficients(step, func)
-
-        def more(i, ys):
-            return (i < count) & (at_end | (direction * t[tf.minimum(i, count - 1)] <= direction * t1))
-
-        def write(i, ys):
-            theta = (t[i] - step.t0) / step.h
-            return i + 1, ys.write(i, method.interpolant.evaluate(coefficients, step.y0, theta))
-
-        index, ys = tf.while_loop(more, write, (index, ys))
+        index, ys = write_outputs(t, count, direction, index, ys, step.t0, step.h, t1, at_end,
+                                  lambda theta: method.interpolant.evaluate(coefficients, step.y0, theta))
         return index, ys, tf.constant(extra, tf.int32)
 
     def body(steps, accepted_steps, rejected_steps, nfe, t_now, y, f, h_abs, error_prev,
@@ -103,7 +97,7 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
             nfe += tf.cast(accept, tf.int32)
         finite_f1 = tf.reduce_all(tf.math.is_finite(step.f1))
 
-        has_output = accept & (index < count) & (at_end | (direction * t[tf.minimum(index, count - 1)] <= direction * t1))
+        has_output = accept & step_holds_output(t, count, direction, index, t1, at_end)
         index, ys, extra = tf.cond(has_output, lambda: interpolate(step, at_end, t1, index, ys),
                                    lambda: (index, ys, tf.constant(0, tf.int32)))
         nfe += extra
@@ -147,10 +141,7 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
     (steps, accepted_steps, rejected_steps, nfe, t_last, _, _, _, _, _, index, ys, status,
      _, _, counts) = tf.while_loop(running, body, loop_vars, maximum_iterations=max_steps)
 
-    ys = ys.stack()
-    written = tf.range(count) < index
-    written = tf.reshape(written, [-1] + [1] * (len(ys.shape) - 1))
-    ys = tf.where(written, ys, tf.constant(float("nan"), dtype))
+    ys = finish(ys, index, count, dtype)
     stats = {"nfe": nfe, "steps": steps, "accepted_steps": accepted_steps, "rejected_steps": rejected_steps,
              "status": status, **dict(zip(stats_keys, counts))}
     return ys, stats, t_last

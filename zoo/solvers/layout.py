@@ -36,8 +36,11 @@ class StateLayout:
             if len(batches - {None}) > 1:
                 raise ValueError(f"odeint: independent_batch=True needs the same leading batch size on every "
                                  f"leaf of y0, found {sorted(batches - {None})}.")
-            self.batch = tf.shape(self.leaves[0])[0]
-            self.row_sizes = [size // self.batch for size in self.sizes]
+            static = self.leaves[0].shape[0] if self.leaves[0].shape.rank else None
+            self.batch = static if static is not None else tf.shape(self.leaves[0])[0]
+            static_sizes = [leaf.shape.num_elements() for leaf in self.leaves]
+            self.row_sizes = [size // self.batch if size is not None and static is not None else dynamic // self.batch
+                              for size, dynamic in zip(static_sizes, self.sizes)]
 
     def flatten(self, state):
         """One vector; batch-major (all of system 0, then all of system 1 ...) for independent systems."""

@@ -23,6 +23,8 @@ class LinearAlgebra:
         self.use_qr = use_qr
 
     def _blocks(self, y):
+        if isinstance(self.batch, int) and y.shape[0] is not None:
+            return tf.reshape(y, [self.batch, y.shape[0] // self.batch])
         return tf.reshape(y, [self.batch, -1])
 
     def jacobian(self, t, y):

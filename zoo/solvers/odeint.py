@@ -148,6 +148,12 @@ def _solve(func, y0, t, options):
     if method.implicit:
         algebra = LinearAlgebra(flat_func, batch=layout.batch if layout.batch_major else None,
                                 user_jacobian=_flat_jacobian(options.jacobian, layout), use_qr=_in_xla_context())
+    run = getattr(method, "integrate", None)
+    if run is not None:  # methods whose step control cannot share the generic loop (Radau)
+        ys, stats, t_last = run(flat_func, algebra, y0_flat, layout.flatten(first), t, rtol=options.rtol,
+                                atol=options.atol, first_step=options.first_step, step_size=options.step_size,
+                                max_steps=options.max_steps)
+        return layout.unflatten_trajectory(ys), stats, t_last
     ys, stats, t_last = integrate(
         method, flat_func, y0_flat, layout.flatten(first), t,
         rtol=options.rtol, atol=options.atol, first_step=options.first_step, step_size=options.step_size,

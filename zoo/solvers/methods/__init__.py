@@ -3,11 +3,12 @@
 from zoo.solvers.methods.dopri5 import DOPRI5
 from zoo.solvers.methods.dopri8 import DOPRI8
 from zoo.solvers.methods.explicit import ADAPTIVE_HEUN, BOSH3, EULER, FEHLBERG2, HEUN, MIDPOINT, RK4
+from zoo.solvers.methods.radau import RADAU
 from zoo.solvers.methods.rodas5p import RODAS5P
 from zoo.solvers.methods.tsit5 import TSIT5
 
 _REGISTRY = {m.name: m for m in (DOPRI5, TSIT5, DOPRI8, BOSH3, FEHLBERG2, ADAPTIVE_HEUN, EULER, MIDPOINT, HEUN, RK4,
-                                    RODAS5P)}
+                                    RADAU, RODAS5P)}
 
 METHODS = tuple(_REGISTRY)
 
