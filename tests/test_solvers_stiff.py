@@ -9,7 +9,7 @@ from scipy.integrate import solve_ivp
 from stiff_problems import stiff_problems
 from zoo.solvers import METHODS, odeint
 
-STIFF = ["radau", "rodas5p"]
+STIFF = ["radau", "bdf", "rodas5p"]
 RTOL = ATOL = 1e-7
 
 
@@ -36,7 +36,7 @@ def test_stiff_problem_accuracy(method, problem, references):
     assert int(stats["lu_decompositions"]) >= int(stats["jacobian_evals"])
 
 
-SCIPY_FAMILY = {"radau": "Radau"}
+SCIPY_FAMILY = {"radau": "Radau", "bdf": "BDF"}
 
 
 @pytest.mark.parametrize("method", [m for m in STIFF if m in SCIPY_FAMILY])
@@ -71,6 +71,23 @@ def test_convergence_order_on_a_linear_stiff_problem(method, order):
         errors.append(np.max(np.abs(ys.numpy()[-1] - exact(2.0))))
     slopes = -np.diff(np.log(errors)) / np.diff(np.log(steps))
     assert slopes[-1] == pytest.approx(order, abs=0.5), (slopes, errors)
+
+
+def test_bdf_error_follows_tolerance():
+    """BDF picks its own steps and order, so its order shows as error proportional to tolerance."""
+    a, y0, exact = linear_stiff_problem()
+    matrix = tf.constant(a)
+    errors = []
+    for tol in (1e-5, 1e-8):
+        ys = odeint(lambda t, y: tf.linalg.matvec(matrix, y), tf.constant(y0), [0.0, 2.0], method="bdf", rtol=tol,
+                    atol=tol)
+        errors.append(np.max(np.abs(ys.numpy()[-1] - exact(2.0))))
+    assert errors[1] < errors[0] / 100, errors
+
+
+def test_bdf_rejects_fixed_steps():
+    with pytest.raises(ValueError, match="'bdf' chooses its own steps"):
+        odeint(lambda t, y: -y, tf.ones([2], tf.float64), [0.0, 1.0], method="bdf", step_size=0.1)
 
 
 def batched_van_der_pol():

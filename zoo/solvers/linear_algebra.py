@@ -82,7 +82,7 @@ class LinearAlgebra:
 
             return tf.reshape(solution, [-1]), gradient
 
-        return solve(matrix, rhs)
+        return tf.ensure_shape(solve(matrix, rhs), rhs.shape)
 
     def _columns(self, vector):
         return vector[:, None] if self.batch is None else self._blocks(vector)[..., None]
