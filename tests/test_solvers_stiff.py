@@ -187,3 +187,16 @@ def test_direct_gradients_through_stiff_methods(method):
     np.testing.assert_allclose(grad_y0.numpy(), fd_y0, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose([grad_mu.numpy()], fd_mu, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(grad_t.numpy(), fd_t, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("method", STIFF)
+def test_one_component_state_and_end_time_gradient(method):
+    """y' = -y: y(t1) = exp(-(t1 - t0)) y0, so dy(t1)/dt1 = -y(t1) and dy(t1)/dt0 = y(t1)."""
+    t = tf.constant([0.0, 0.5, 1.0], tf.float64)
+    with tf.GradientTape() as tape:
+        tape.watch(t)
+        ys = odeint(lambda s, y: -y, tf.constant([1.0], tf.float64), t, method=method, rtol=1e-10, atol=1e-10)
+        end = ys[-1, 0]
+    np.testing.assert_allclose(end.numpy(), np.exp(-1.0), rtol=1e-7)
+    np.testing.assert_allclose(tape.gradient(end, t).numpy(), [np.exp(-1.0), 0.0, -np.exp(-1.0)], rtol=1e-6,
+                               atol=1e-9)

@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from zoo.solvers import status as status_codes
 from zoo.solvers.controller import initial_step, rms_norm
+from zoo.solvers.loop import keep_shapes
 from zoo.solvers.outputs import finish, step_holds_output, write_outputs
 
 MAX_ORDER = 5
@@ -235,7 +236,8 @@ class BDF:
         def running(v):
             return (v["status"] == status_codes.SUCCESS) & (v["index"] < count)
 
-        final, = tf.while_loop(running, lambda v: (body(v),), (loop_vars,), maximum_iterations=max_steps)
+        final, = tf.while_loop(running, lambda v: (keep_shapes(body(v), v),), (loop_vars,),
+                               maximum_iterations=max_steps)
         ys = finish(final["ys"], final["index"], count, dtype)
         stats = {"nfe": final["nfe"], "steps": final["steps"], "accepted_steps": final["accepted"],
                  "rejected_steps": final["rejected"], "status": final["status"],

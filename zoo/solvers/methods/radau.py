@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from zoo.solvers import status as status_codes
 from zoo.solvers.controller import initial_step, rms_norm
+from zoo.solvers.loop import keep_shapes
 from zoo.solvers.outputs import finish, step_holds_output, write_outputs
 
 _S6 = 6 ** 0.5
@@ -170,6 +171,7 @@ class RadauIIA:
 
             jac, factored, converged, n_iter, z, rate, more_evaluations, finite = tf.cond(retry, with_fresh_jacobian,
                                                                                          without)
+            z = tf.ensure_shape(z, z0.shape)
             nfe += more_evaluations
             jacobian_evals = v["jacobian_evals"] + tf.cast(retry, tf.int32)
             lu += 2 * tf.cast(retry, tf.int32)
@@ -216,7 +218,7 @@ class RadauIIA:
             jac = tf.cond(refresh, lambda: jacobian(t_new, y_new), lambda: jac)
             jacobian_evals += tf.cast(refresh, tf.int32)
 
-            q = tf.linalg.matmul(p, z, transpose_a=True)  # [3, size]: y = y0 + sum_j q_j x^(j+1)
+            q = tf.ensure_shape(tf.linalg.matmul(p, z, transpose_a=True), v["sol_q"].shape)  # y0 + sum_j q_j x^(j+1)
             has_output = accept & step_holds_output(t, count, direction, v["index"], t_new, at_end)
 
             def dense(x):
@@ -252,7 +254,8 @@ class RadauIIA:
         def running(v):
             return (v["status"] == status_codes.SUCCESS) & (v["index"] < count)
 
-        final, = tf.while_loop(running, lambda v: (body(v),), (loop_vars,), maximum_iterations=max_steps)
+        final, = tf.while_loop(running, lambda v: (keep_shapes(body(v), v),), (loop_vars,),
+                               maximum_iterations=max_steps)
         ys = finish(final["ys"], final["index"], count, dtype)
         stats = {"nfe": final["nfe"], "steps": final["steps"], "accepted_steps": final["accepted"],
                  "rejected_steps": final["rejected"], "status": final["status"],
