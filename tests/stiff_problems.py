@@ -1,10 +1,10 @@
 """Stiff test problems from the IVP test set (Mazzia and Magherini, Bari), written once over an
-array namespace so that the TensorFlow dynamics and the NumPy reference share one definition."""
+array namespace so that the TensorFlow dynamics, the NumPy reference and the benchmark peers (JAX)
+share one definition."""
 
 import dataclasses
 
 import numpy as np
-import tensorflow as tf
 
 
 @dataclasses.dataclass
@@ -15,6 +15,8 @@ class StiffProblem:
     t: np.ndarray
 
     def tf_func(self, t, y):
+        import tensorflow as tf  # imported here so that peers' environments can load the problems
+
         return self.rhs(y, tf.stack)
 
     def np_func(self, t, y):
