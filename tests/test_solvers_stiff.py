@@ -200,3 +200,19 @@ def test_one_component_state_and_end_time_gradient(method):
     np.testing.assert_allclose(end.numpy(), np.exp(-1.0), rtol=1e-7)
     np.testing.assert_allclose(tape.gradient(end, t).numpy(), [np.exp(-1.0), 0.0, -np.exp(-1.0)], rtol=1e-6,
                                atol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["radau", "bdf"])
+def test_newton_failure_at_minimum_step_names_t_h_and_component(method):
+    """y' = -1/y from y = (1, 2): y[0] = sqrt(1 - 2t) reaches its singularity at t = 0.5."""
+    from zoo.solvers import SolverError
+    from zoo.solvers import status as status_codes
+
+    y0 = tf.constant([1.0, 2.0], tf.float64)
+    with pytest.raises(SolverError, match=r"Newton iterations failed at the minimum step size \(h=.*, failing "
+                                          r"component y\[0\]\) at t=0\.49") as error:
+        odeint(lambda t, y: -1.0 / y, y0, [0.0, 2.0], method=method)
+    assert error.value.status == status_codes.NEWTON_FAILURE
+    graph = tf.function(lambda y0: odeint(lambda t, y: -1.0 / y, y0, [0.0, 2.0], method=method))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Newton iterations failed.*failing component 0"):
+        graph(y0)

@@ -19,8 +19,9 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
     Implicit methods also get ``algebra`` (a LinearAlgebra over func) and carry a cache (their
     Jacobian) from step to step; their own counters (``method.stats_keys``) join the stats.
 
-    Returns ``(ys, stats, t_last)``: ys of shape [len(t), size] (rows after a failure are NaN), a dict
-    of int32 counters with ``status``, and the time the loop stopped at.
+    Returns ``(ys, stats, where)``: ys of shape [len(t), size] (rows after a failure are NaN), a dict
+    of int32 counters with ``status``, and where the loop stopped: ``t``, the step ``h`` it was trying
+    and, for a Newton failure, the flat index of the ``component`` that failed to converge.
     """
     dtype = y0.dtype
     t = tf.convert_to_tensor(t, dtype)
@@ -138,13 +139,13 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
     zero = tf.constant(0, tf.int32)
     loop_vars = (zero, zero, zero, nfe, t0, y0, f0, h_abs, tf.constant(1.0, dtype), tf.constant(False),
                  tf.constant(1, tf.int32), ys, status, tf.constant(False), cache, counts)
-    (steps, accepted_steps, rejected_steps, nfe, t_last, _, _, _, _, _, index, ys, status,
+    (steps, accepted_steps, rejected_steps, nfe, t_last, _, _, h_last, _, _, index, ys, status,
      _, _, counts) = tf.while_loop(running, body, loop_vars, maximum_iterations=max_steps)
 
     ys = finish(ys, index, count, dtype)
     stats = {"nfe": nfe, "steps": steps, "accepted_steps": accepted_steps, "rejected_steps": rejected_steps,
              "status": status, **dict(zip(stats_keys, counts))}
-    return ys, stats, t_last
+    return ys, stats, {"t": t_last, "h": h_last, "component": tf.constant(-1)}
 
 
 def _eps(dtype):

@@ -42,6 +42,11 @@ class StateLayout:
             self.row_sizes = [size // self.batch if size is not None and static is not None else dynamic // self.batch
                               for size, dynamic in zip(static_sizes, self.sizes)]
 
+    @property
+    def paths(self):
+        """Each leaf's position in y0, as an indexing suffix such as ``['a'][0]``."""
+        return _paths(self.structure)
+
     def flatten(self, state):
         """One vector; batch-major (all of system 0, then all of system 1 ...) for independent systems."""
         leaves = tf.nest.flatten(state)

@@ -80,18 +80,20 @@ def odeint(func, y0, t, *, method="dopri5", rtol=1e-6, atol=1e-8, first_step=Non
                                 independent_batch)
     if tf.executing_eagerly():
         t = _validated_times(t, StateLayout(y0).dtype)  # values are known here: check them now
-        ys, stats, t_last = _compiled_solver(func, options)(y0, t)
+        ys, stats, where = _compiled_solver(func, options)(y0, t)
         code = int(stats["status"])
         if code != status_codes.SUCCESS:
             raise status_codes.SolverError(
-                status_codes.failure_message(code, float(t_last), int(stats["steps"]),
+                status_codes.failure_message(code, float(where["t"]), int(stats["steps"]),
                                              int(stats["accepted_steps"]), int(stats["rejected_steps"]),
-                                             options.max_steps),
+                                             options.max_steps, h=float(where["h"]),
+                                             component=_component_name(y0, int(where["component"]),
+                                                                       options.independent_batch)),
                 status=code)
     else:
-        ys, stats, t_last = _solve(func, y0, t, options)
+        ys, stats, where = _solve(func, y0, t, options)
         if not _in_xla_context():
-            message = status_codes.graph_failure_message(stats["status"], t_last, stats["steps"],
+            message = status_codes.graph_failure_message(stats["status"], where, stats["steps"],
                                                          stats["accepted_steps"], stats["rejected_steps"],
                                                          options.max_steps)
             check = tf.debugging.Assert(tf.equal(stats["status"], status_codes.SUCCESS), [message])
@@ -150,15 +152,31 @@ def _solve(func, y0, t, options):
                                 user_jacobian=_flat_jacobian(options.jacobian, layout), use_qr=_in_xla_context())
     run = getattr(method, "integrate", None)
     if run is not None:  # methods whose step control cannot share the generic loop (Radau)
-        ys, stats, t_last = run(flat_func, algebra, y0_flat, layout.flatten(first), t, rtol=options.rtol,
+        ys, stats, where = run(flat_func, algebra, y0_flat, layout.flatten(first), t, rtol=options.rtol,
                                 atol=options.atol, first_step=options.first_step, step_size=options.step_size,
                                 max_steps=options.max_steps)
-        return layout.unflatten_trajectory(ys), stats, t_last
-    ys, stats, t_last = integrate(
+        return layout.unflatten_trajectory(ys), stats, where
+    ys, stats, where = integrate(
         method, flat_func, y0_flat, layout.flatten(first), t,
         rtol=options.rtol, atol=options.atol, first_step=options.first_step, step_size=options.step_size,
         max_steps=options.max_steps, algebra=algebra)
-    return layout.unflatten_trajectory(ys), stats, t_last
+    return layout.unflatten_trajectory(ys), stats, where
+
+
+def _component_name(y0, index, batch_major):
+    """Names entry ``index`` of the flattened state as ``leaf[i, j]`` (eager mode, shapes known)."""
+    if index < 0:
+        return None
+    leaves = [np.asarray(leaf) for leaf in tf.nest.flatten(y0)]
+    if batch_major and len(leaves) > 1:
+        return f"{index} of the batch-major flattened state"
+    paths = ["y"] if len(leaves) == 1 else [f"y{p}" for p in StateLayout(y0).paths]
+    for path, leaf in zip(paths, leaves):
+        if index < leaf.size:
+            position = np.unravel_index(index, leaf.shape) if leaf.shape else ()
+            return f"{path}[{', '.join(str(int(i)) for i in position)}]" if position else path
+        index -= leaf.size
+    return str(index)
 
 
 def _flat_jacobian(jacobian, layout):

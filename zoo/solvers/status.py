@@ -6,19 +6,23 @@ SUCCESS = 0
 MAX_STEPS = 1
 STEP_UNDERFLOW = 2
 NON_FINITE = 3
+NEWTON_FAILURE = 4
 
 _DESCRIPTIONS = {
     SUCCESS: "success",
     MAX_STEPS: "max_steps reached",
     STEP_UNDERFLOW: "step size underflow",
     NON_FINITE: "non-finite state or derivative",
+    NEWTON_FAILURE: "Newton iterations failed at the minimum step size",
 }
 
 _ADVICE = {
     MAX_STEPS: "raise max_steps, loosen rtol/atol, or use a stiff method if the problem is stiff",
-    STEP_UNDERFLOW: "the solution may blow up or the problem may be stiff: try a stiff method or "
-                    "looser tolerances",
+    STEP_UNDERFLOW: "the solution may blow up there, or the problem may be stiff (try 'radau', 'bdf' or "
+                    "'rodas5p') or need looser tolerances",
     NON_FINITE: "the dynamics produced NaN or Inf; check func for overflow or invalid operations near this t",
+    NEWTON_FAILURE: "the implicit stage equations have no nearby solution there (a singularity, or a "
+                    "discontinuity in func); check func and its Jacobian near this t and component",
 }
 
 
@@ -36,27 +40,34 @@ class SolverError(tf.errors.InvalidArgumentError):
         self.status = status
 
 
-def failure_message(code, t, steps, accepted, rejected, max_steps, h=None):
+def failure_message(code, t, steps, accepted, rejected, max_steps, h=None, component=None):
     what = _DESCRIPTIONS.get(code, f"status {code}")
     if code == MAX_STEPS:
         what = f"max_steps={max_steps} reached before the last output time"
     elif code == STEP_UNDERFLOW and h is not None:
         what = f"step size underflow (h={h:.3e})"
+    elif code == NEWTON_FAILURE:
+        what = f"{what} (h={h:.3e}, failing component {component})"
     return (f"odeint failed: {what} at t={t:.17g} after {steps} steps ({accepted} accepted, "
             f"{rejected} rejected); {_ADVICE.get(code, '')}.")
 
 
-def graph_failure_message(code, t, steps, accepted, rejected, max_steps):
+def graph_failure_message(code, where, steps, accepted, rejected, max_steps):
     """The same message built from tensors, for graph mode."""
     what = tf.gather(tf.constant([
         _DESCRIPTIONS[SUCCESS],
         f"max_steps={max_steps} reached before the last output time",
         _DESCRIPTIONS[STEP_UNDERFLOW],
         _DESCRIPTIONS[NON_FINITE],
+        _DESCRIPTIONS[NEWTON_FAILURE],
     ]), code)
-    advice = tf.gather(tf.constant(["", _ADVICE[MAX_STEPS], _ADVICE[STEP_UNDERFLOW], _ADVICE[NON_FINITE]]), code)
+    advice = tf.gather(tf.constant(["", _ADVICE[MAX_STEPS], _ADVICE[STEP_UNDERFLOW], _ADVICE[NON_FINITE],
+                                    _ADVICE[NEWTON_FAILURE]]), code)
+    detail = tf.where(code == NEWTON_FAILURE,
+                      tf.strings.join([" (h=", tf.strings.as_string(where["h"], shortest=True),
+                                       ", failing component ", tf.strings.as_string(where["component"]), ")"]), "")
     return tf.strings.join([
-        "odeint failed: ", what, " at t=", tf.strings.as_string(t, precision=17, scientific=False),
+        "odeint failed: ", what, detail, " at t=", tf.strings.as_string(where["t"], shortest=True),
         " after ", tf.strings.as_string(steps), " steps (", tf.strings.as_string(accepted), " accepted, ",
         tf.strings.as_string(rejected), " rejected); ", advice, ".",
     ])

@@ -85,7 +85,7 @@ class BDF:
             nfe += 1
 
         def newton(t_new, y_predict, c, psi, factored, scale):
-            def body(k, y, d, norm_old, has_rate, converged, stop, finite):
+            def body(k, y, d, norm_old, has_rate, converged, stop, finite, worst):
                 f = func(t_new, y)
                 finite = tf.reduce_all(tf.math.is_finite(f))
                 dy = algebra.solve(factored, (c * f - psi - d) / c)
@@ -96,16 +96,17 @@ class BDF:
                 y_next = tf.where(diverging, y, y + dy)
                 d_next = tf.where(diverging, d, d + dy)
                 done = ~diverging & ((dy_norm == 0) | (has_rate & (rate / (1 - rate) * dy_norm < newton_tol)))
-                return k + 1, y_next, d_next, dy_norm, tf.constant(True), done, diverging | done, finite
+                worst = tf.cast(tf.argmax(tf.abs(dy) / scale), tf.int32)
+                return k + 1, y_next, d_next, dy_norm, tf.constant(True), done, diverging | done, finite, worst
 
-            def more(k, y, d, norm_old, has_rate, converged, stop, finite):
+            def more(k, y, d, norm_old, has_rate, converged, stop, finite, worst):
                 return (k < NEWTON_MAXITER) & ~stop
 
             zero = tf.constant(0.0, dtype)
-            k, y, d, _, _, converged, _, finite = tf.while_loop(
+            k, y, d, _, _, converged, _, finite, worst = tf.while_loop(
                 more, body, (tf.constant(0), y_predict, tf.zeros_like(y_predict), zero, tf.constant(False),
-                             tf.constant(False), tf.constant(False), tf.constant(True)))
-            return converged, k, y, d, finite
+                             tf.constant(False), tf.constant(False), tf.constant(True), tf.constant(0)))
+            return converged, k, y, d, finite, worst
 
         j0 = jacobian(t0, y0)
         differences = tf.concat([y0[None], (f0 * h_abs * direction)[None], tf.zeros([ROWS - 2, tf.shape(y0)[0]], dtype)],
@@ -117,7 +118,8 @@ class BDF:
             steps=zero_i, accepted=zero_i, rejected=zero_i, nfe=nfe, jacobian_evals=tf.constant(1), lu=zero_i,
             t=t0, h_abs=h_abs, d=differences, order=tf.constant(1), equal_steps=zero_i, jac=j0,
             factored=algebra.factor(j0, 1.0 / h_abs), lu_valid=tf.constant(False), current_jac=tf.constant(False),
-            index=tf.constant(1), ys=ys, status=status, nonfinite=tf.constant(False))
+            index=tf.constant(1), ys=ys, status=status, nonfinite=tf.constant(False),
+            newton_failed=tf.constant(False), failing_component=tf.constant(-1))
 
         def body(v):
             v = dict(v)
@@ -144,7 +146,7 @@ class BDF:
 
             factored = tf.cond(lu_valid, lambda: v["factored"], lambda: algebra.factor(v["jac"], 1.0 / c))
             lu = v["lu"] + 1 - tf.cast(lu_valid, tf.int32)
-            converged, n_iter, y_new, d, finite = newton(t_new, y_predict, c, psi, factored, scale)
+            converged, n_iter, y_new, d, finite, worst = newton(t_new, y_predict, c, psi, factored, scale)
             nfe = v["nfe"] + n_iter
             retry = ~converged & ~v["current_jac"]
 
@@ -153,8 +155,8 @@ class BDF:
                 fresh = algebra.factor(jac, 1.0 / c)
                 return (jac, fresh) + newton(t_new, y_predict, c, psi, fresh, scale)
 
-            jac, factored, converged, n_iter, y_new, d, finite = tf.cond(
-                retry, with_fresh_jacobian, lambda: (v["jac"], factored, converged, n_iter, y_new, d, finite))
+            jac, factored, converged, n_iter, y_new, d, finite, worst = tf.cond(
+                retry, with_fresh_jacobian, lambda: (v["jac"], factored, converged, n_iter, y_new, d, finite, worst))
             nfe += tf.where(retry, n_iter, 0)
             jacobian_evals = v["jacobian_evals"] + tf.cast(retry, tf.int32)
             lu += tf.cast(retry, tf.int32)
@@ -219,9 +221,9 @@ class BDF:
                                 lambda: write_outputs(t, count, direction, v["index"], v["ys"], time, h, t_new,
                                                       at_end, dense),
                                 lambda: (v["index"], v["ys"]))
-            failed_by_nan = v["nonfinite"] | ~finite
-            status = tf.where(underflow, tf.where(failed_by_nan, status_codes.NON_FINITE, status_codes.STEP_UNDERFLOW),
-                              v["status"])
+            status = tf.where(underflow, tf.where(v["nonfinite"], status_codes.NON_FINITE,
+                                                  tf.where(v["newton_failed"], status_codes.NEWTON_FAILURE,
+                                                           status_codes.STEP_UNDERFLOW)), v["status"])
             steps = v["steps"] + 1
             status = tf.where((status == status_codes.SUCCESS) & (index < count) & (steps >= max_steps),
                               status_codes.MAX_STEPS, status)
@@ -231,7 +233,8 @@ class BDF:
                 t=tf.where(accept, t_new, time), h_abs=h_next, d=d_next, order=order_next, equal_steps=equal_next,
                 jac=jac, factored=factored, lu_valid=lu_keep & accept,
                 current_jac=tf.where(accept, False, current_jac), index=index, ys=ys, status=status,
-                nonfinite=tf.where(accept, False, ~finite))
+                nonfinite=tf.where(accept, False, ~finite), newton_failed=~converged & finite,
+                failing_component=tf.where(converged, v["failing_component"], worst))
 
         def running(v):
             return (v["status"] == status_codes.SUCCESS) & (v["index"] < count)
@@ -242,7 +245,7 @@ class BDF:
         stats = {"nfe": final["nfe"], "steps": final["steps"], "accepted_steps": final["accepted"],
                  "rejected_steps": final["rejected"], "status": final["status"],
                  "jacobian_evals": final["jacobian_evals"], "lu_decompositions": final["lu"]}
-        return ys, stats, final["t"]
+        return ys, stats, {"t": final["t"], "h": final["h_abs"], "component": final["failing_component"]}
 
 
 BDF_METHOD = BDF()

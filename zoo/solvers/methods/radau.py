@@ -91,7 +91,7 @@ class RadauIIA:
             m_complex = tf.cast(MU_COMPLEX, cdtype) / tf.cast(h, cdtype)
             w0 = tf.linalg.matmul(ti_matrix, z0)
 
-            def body(k, w, z, norm_old, rate, has_rate, converged, stop, finite):
+            def body(k, w, z, norm_old, rate, has_rate, converged, stop, finite, worst):
                 f = tf.stack([func(time + c[i] * h, y + z[i]) for i in range(3)])
                 finite = tf.reduce_all(tf.math.is_finite(f))
                 f_real = tf.linalg.matvec(tf.transpose(f), ti_matrix[0]) - m_real * w[0]
@@ -108,16 +108,18 @@ class RadauIIA:
                 w_next = tf.where(diverging, w, w + dw)
                 z_next = tf.where(diverging, z, tf.linalg.matmul(t_matrix, w + dw))
                 done = ~diverging & ((dw_norm == 0) | (has_rate & (new_rate / (1 - new_rate) * dw_norm < newton_tol)))
-                return (k + 1, w_next, z_next, dw_norm, new_rate, tf.constant(True), done, diverging | done, finite)
+                worst = tf.cast(tf.argmax(tf.reduce_max(tf.abs(dw) / scale, axis=0)), tf.int32)
+                return (k + 1, w_next, z_next, dw_norm, new_rate, tf.constant(True), done, diverging | done, finite,
+                        worst)
 
-            def more(k, w, z, norm_old, rate, has_rate, converged, stop, finite):
+            def more(k, w, z, norm_old, rate, has_rate, converged, stop, finite, worst):
                 return (k < NEWTON_MAXITER) & ~stop
 
             zero = tf.constant(0.0, dtype)
-            k, _, z, _, rate, _, converged, _, finite = tf.while_loop(
+            k, _, z, _, rate, _, converged, _, finite, worst = tf.while_loop(
                 more, body, (tf.constant(0), w0, z0, zero, zero, tf.constant(False), tf.constant(False),
-                             tf.constant(False), tf.constant(True)))
-            return converged, k, z, rate, 3 * k, finite
+                             tf.constant(False), tf.constant(True), tf.constant(0)))
+            return converged, k, z, rate, 3 * k, finite, worst
 
         zero_i = tf.constant(0, tf.int32)
         j0 = jacobian(t0, y0)
@@ -131,7 +133,8 @@ class RadauIIA:
             has_old=tf.constant(False), jac=j0, factored=factored0, lu_valid=tf.constant(False),
             current_jac=tf.constant(True), rejected_in_step=tf.constant(False),
             sol_q=tf.zeros([3, size], dtype), sol_t=t0, sol_h=h_abs, sol_y=y0, has_sol=tf.constant(False),
-            index=tf.constant(1), ys=ys, status=status, nonfinite=tf.constant(False))
+            index=tf.constant(1), ys=ys, status=status, nonfinite=tf.constant(False),
+            newton_failed=tf.constant(False), failing_component=tf.constant(-1))
 
         def body(v):
             v = dict(v)
@@ -155,7 +158,7 @@ class RadauIIA:
 
             factored = tf.cond(v["lu_valid"], lambda: v["factored"], lambda: factor(v["jac"], h))
             lu = v["lu"] + 2 * (1 - tf.cast(v["lu_valid"], tf.int32))
-            converged, n_iter, z, rate, evaluations, finite = newton(time, y, h, z0, scale, factored)
+            converged, n_iter, z, rate, evaluations, finite, worst = newton(time, y, h, z0, scale, factored)
             nfe = v["nfe"] + evaluations
 
             retry = ~converged & ~v["current_jac"]
@@ -167,10 +170,10 @@ class RadauIIA:
                 return (jac, fresh) + result
 
             def without():
-                return (v["jac"], factored, converged, n_iter, z, rate, tf.constant(0), finite)
+                return (v["jac"], factored, converged, n_iter, z, rate, tf.constant(0), finite, worst)
 
-            jac, factored, converged, n_iter, z, rate, more_evaluations, finite = tf.cond(retry, with_fresh_jacobian,
-                                                                                         without)
+            jac, factored, converged, n_iter, z, rate, more_evaluations, finite, worst = tf.cond(
+                retry, with_fresh_jacobian, without)
             z = tf.ensure_shape(z, z0.shape)
             nfe += more_evaluations
             jacobian_evals = v["jacobian_evals"] + tf.cast(retry, tf.int32)
@@ -229,9 +232,9 @@ class RadauIIA:
                                                       at_end, dense),
                                 lambda: (v["index"], v["ys"]))
 
-            failed_by_nan = v["nonfinite"] | ~finite
-            status = tf.where(underflow, tf.where(failed_by_nan, status_codes.NON_FINITE, status_codes.STEP_UNDERFLOW),
-                              v["status"])
+            status = tf.where(underflow, tf.where(v["nonfinite"], status_codes.NON_FINITE,
+                                                  tf.where(v["newton_failed"], status_codes.NEWTON_FAILURE,
+                                                           status_codes.STEP_UNDERFLOW)), v["status"])
             status = tf.where(accept & ~tf.reduce_all(tf.math.is_finite(f_new)), status_codes.NON_FINITE, status)
             steps = v["steps"] + 1
             status = tf.where((status == status_codes.SUCCESS) & (index < count) & (steps >= max_steps),
@@ -249,7 +252,8 @@ class RadauIIA:
                 sol_q=tf.where(accept, q, v["sol_q"]), sol_t=tf.where(accept, time, v["sol_t"]),
                 sol_h=tf.where(accept, h, v["sol_h"]), sol_y=tf.where(accept, y, v["sol_y"]),
                 has_sol=v["has_sol"] | accept, index=index, ys=ys, status=status,
-                nonfinite=tf.where(accept, False, ~finite))
+                nonfinite=tf.where(accept, False, ~finite), newton_failed=~converged & finite,
+                failing_component=tf.where(converged, v["failing_component"], worst))
 
         def running(v):
             return (v["status"] == status_codes.SUCCESS) & (v["index"] < count)
@@ -260,7 +264,7 @@ class RadauIIA:
         stats = {"nfe": final["nfe"], "steps": final["steps"], "accepted_steps": final["accepted"],
                  "rejected_steps": final["rejected"], "status": final["status"],
                  "jacobian_evals": final["jacobian_evals"], "lu_decompositions": final["lu"]}
-        return ys, stats, final["t"]
+        return ys, stats, {"t": final["t"], "h": final["h_abs"], "component": final["failing_component"]}
 
 
 RADAU = RadauIIA()
