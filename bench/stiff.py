@@ -77,6 +77,8 @@ def run_scipy(problem, method):
     rtol, atol = tolerances(problem)
     median, _, solution = timed(lambda: solve_ivp(problem.np_func, (problem.t[0], problem.t[-1]), problem.y0,
                                                   method=method, rtol=rtol, atol=atol))
+    if not solution.success:
+        return {"failed": solution.message}
     return {"time": median, "compile": 0.0, "nfe": solution.nfev, "njev": solution.njev, "y": solution.y[:, -1]}
 
 
@@ -118,7 +120,8 @@ def batched_van_der_pol():
     print("\nBatch of 1024 independent Van der Pol systems (mu 1..100, t 0..10, rtol=atol=1e-6), XLA, "
           "block-diagonal path:")
     for method, (median, compile_time) in rows.items():
-        ratio = f"x{median / peer['time']:.2f} vs diffrax vmap ({peer['time'] * 1e3:.1f} ms)" if peer else "diffrax not installed"
+        ratio = (f"x{median / peer['time']:.2f} vs diffrax vmap ({peer['time'] * 1e3:.1f} ms)" if peer
+                 else "diffrax not installed or failed")
         print(f"  {method:<8} {median * 1e3:9.1f} ms (compile {compile_time:.1f} s)  {ratio}")
 
 
@@ -141,11 +144,15 @@ def main():
             results[f"scipy {method}"] = run_scipy(problem, method)
         for name in PEERS:
             results[name] = run_peer(name, problem.name, rtol, atol)
-        peers = [name for name in results if not name.startswith("ours") and results[name] is not None]
+        peers = [name for name in results
+                 if not name.startswith("ours") and results[name] is not None and "failed" not in results[name]]
         print(f"\n{problem.name} (rtol {rtol:g}, atol {atol:g}):")
         for name, result in results.items():
             if result is None:
-                print(f"  {name:<22} not installed")
+                print(f"  {name:<22} not installed or failed")
+                continue
+            if "failed" in result:
+                print(f"  {name:<22} FAILED: {result['failed']}")
                 continue
             err = error(result["y"], reference, problem) if "y" in result else float("nan")
             line = (f"  {name:<22} {result['time'] * 1e3:9.1f} ms  compile {result['compile']:5.1f} s  "

@@ -26,6 +26,7 @@ def solve_one(rhs, y0, t0, t1, args=None):
                                saveat=diffrax.SaveAt(t1=True), max_steps=1_000_000)
 
 
+result = {}
 if name == "vdp_batch":
     mu = jnp.asarray(np.linspace(1.0, 100.0, 1024))
     y0 = jnp.tile(jnp.asarray([2.0, 0.0]), (1024, 1))
@@ -41,7 +42,6 @@ else:
         solution.ys.block_until_ready()
         return solution
 
-    result = {}
 start = time.perf_counter()
 solution = call()
 first = time.perf_counter() - start
