@@ -20,8 +20,8 @@ pinned=("libc6=2.41-12+deb13u5" "libstdc++6=14.2.0-19" "libgcc-s1=14.2.0-19")
 
 die() {
   echo "compat runtime: $*" >&2
-  echo "compat runtime: use a host with glibc 2.39 or newer (Debian 13, Ubuntu 24.04) or the" >&2
-  echo "  container image in kubeflow/Dockerfile, where no compat runtime is needed." >&2
+  echo "compat runtime: use a host with glibc 2.39 or newer (Debian 13, Ubuntu 24.04, or a container" >&2
+  echo "  from such an image), where no compat runtime is needed." >&2
   exit 1
 }
 

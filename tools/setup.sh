@@ -11,7 +11,7 @@ uv_version=0.13.9
 die() { echo "setup: $*" >&2; exit 1; }
 
 [ "$(uname -s)" = Linux ] || die "odezoo's set-up supports Linux only (found $(uname -s))."
-[ "$(uname -m)" = x86_64 ] || die "odezoo's set-up supports x86-64 only (found $(uname -m)); use the container image."
+[ "$(uname -m)" = x86_64 ] || die "odezoo's set-up supports x86-64 only (found $(uname -m)); use an x86-64 host or container."
 
 base=${PYTHON:-$(command -v "python$python_version" || true)}
 [ -n "$base" ] || die "python$python_version was not found on PATH. Install Python $python_version (the locked stack's \
