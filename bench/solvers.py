@@ -12,10 +12,8 @@ Run: make bench   (or .venv/bin/python3 bench/solvers.py [--cases "P1 f32,P4 b10
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "0")
@@ -29,6 +27,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 from problems import CASES, STATE, numpy_dynamics  # noqa: E402
+from timing import timed  # noqa: E402
 
 from zoo.solvers import odeint  # noqa: E402
 
@@ -40,19 +39,6 @@ PEERS = {
 
 
 REPEATS = 21
-
-
-def timed(fn, repeats=REPEATS):
-    start = time.perf_counter()
-    fn()
-    first = time.perf_counter() - start
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    median = statistics.median(times)
-    return median, max(first - median, 0.0)
 
 
 def run_ours(case, jit):
@@ -69,7 +55,7 @@ def run_ours(case, jit):
     def call():
         return final_state(a["y0"]).numpy()
 
-    median, compile_time = timed(call)
+    median, compile_time, _ = timed(call, REPEATS)
     y_final, nfe = call(), int(stats(a["y0"])["nfe"])
 
     chain = 50
@@ -79,7 +65,7 @@ def run_ours(case, jit):
         return tf.while_loop(lambda i, y: i < chain, lambda i, y: (i + 1, y + 1e-3 * func(0.0, y)),
                              (tf.constant(0), y))[1]
 
-    per_call, _ = timed(lambda: chained(a["y0"]).numpy())
+    per_call, _, _ = timed(lambda: chained(a["y0"]).numpy(), REPEATS)
     per_call /= chain
     return {"time": median, "compile": compile_time, "nfe": nfe, "y_final": y_final.ravel(),
             "overhead": median / (nfe * per_call)}
@@ -95,7 +81,7 @@ def run_scipy(case):
         solution = solve_ivp(func, (0.0, case.t_end), y0, method="RK45", rtol=case.tol, atol=case.tol)
         result["y"], result["nfe"] = solution.y[:, -1], solution.nfev
 
-    median, _ = timed(call)
+    median, _, _ = timed(call, REPEATS)
     return {"time": median, "compile": 0.0, "nfe": result["nfe"], "y_final": result["y"]}
 
 

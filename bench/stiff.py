@@ -12,10 +12,8 @@ Run: make bench   (or .venv/bin/python3 bench/stiff.py [--problems robertson,hir
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "0")
@@ -30,6 +28,8 @@ ROOT = BENCH.parent
 TESTS = ROOT / "tests"
 sys.path.insert(0, str(TESTS))
 from stiff_problems import stiff_problems  # noqa: E402
+sys.path.insert(0, str(BENCH))
+from timing import timed  # noqa: E402
 
 from zoo.solvers import odeint  # noqa: E402
 
@@ -45,19 +45,6 @@ def tolerances(problem):
     return 1e-6, (1e-10 if problem.name == "robertson" else 1e-6)
 
 
-def timed(fn, repeats=5):
-    start = time.perf_counter()
-    result = fn()
-    first = time.perf_counter() - start
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    median = statistics.median(times)
-    return median, max(first - median, 0.0), result
-
-
 def run_ours(problem, method, jit):
     rtol, atol = tolerances(problem)
     t = tf.constant([problem.t[0], problem.t[-1]], tf.float64)
@@ -69,14 +56,14 @@ def run_ours(problem, method, jit):
         ys, stats = solve(y0)
         return ys[-1].numpy(), {k: int(v) for k, v in stats.items()}
 
-    median, compile_time, (y, stats) = timed(call)
+    median, compile_time, (y, stats) = timed(call, 5)
     return {"time": median, "compile": compile_time, "nfe": stats["nfe"], "njev": stats["jacobian_evals"], "y": y}
 
 
 def run_scipy(problem, method):
     rtol, atol = tolerances(problem)
     median, _, solution = timed(lambda: solve_ivp(problem.np_func, (problem.t[0], problem.t[-1]), problem.y0,
-                                                  method=method, rtol=rtol, atol=atol))
+                                                  method=method, rtol=rtol, atol=atol), 5)
     if not solution.success:
         return {"failed": solution.message}
     return {"time": median, "compile": 0.0, "nfe": solution.nfev, "njev": solution.njev, "y": solution.y[:, -1]}
@@ -114,7 +101,7 @@ def batched_van_der_pol():
     for method in OURS:
         solve = tf.function(lambda y0: odeint(func, y0, t, method=method, rtol=1e-6, atol=1e-6,
                                               independent_batch=True)[-1], jit_compile=True)
-        median, compile_time, _ = timed(lambda: solve(y0).numpy())
+        median, compile_time, _ = timed(lambda: solve(y0).numpy(), 5)
         rows[method] = (median, compile_time)
     peer = run_peer("diffrax Kvaerno5", "vdp_batch", 1e-6, 1e-6)
     print("\nBatch of 1024 independent Van der Pol systems (mu 1..100, t 0..10, rtol=atol=1e-6), XLA, "

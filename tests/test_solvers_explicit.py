@@ -6,6 +6,7 @@ import tensorflow as tf
 from scipy.integrate import solve_ivp
 
 from nonstiff_problems import problems
+from finite_differences import central_difference
 from zoo.solvers import METHODS, odeint
 
 ADAPTIVE = ["dopri5", "tsit5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun"]
@@ -160,16 +161,6 @@ def test_one_trace_per_input_signature():
     first = len(traces)
     odeint(func, tf.ones([5], tf.float64), tf.constant([0.0, 1.0], tf.float64))
     assert first > 0 and len(traces) == 2 * first
-
-
-def central_difference(fn, x, eps=1e-6):
-    x = np.array(x, dtype=np.float64)
-    grad = np.zeros_like(x)
-    for i in range(x.size):
-        step = np.zeros_like(x)
-        step.flat[i] = eps
-        grad.flat[i] = (fn(x + step) - fn(x - step)) / (2 * eps)
-    return grad
 
 
 @pytest.mark.parametrize("method,options", [("dopri5", {"rtol": 1e-11, "atol": 1e-12}),

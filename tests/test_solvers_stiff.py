@@ -7,6 +7,7 @@ import tensorflow as tf
 from scipy.integrate import solve_ivp
 
 from stiff_problems import stiff_problems
+from finite_differences import central_difference
 from zoo.solvers import METHODS, odeint
 
 STIFF = ["radau", "bdf", "rodas5p"]
@@ -145,16 +146,6 @@ def test_user_jacobian_matches_autodiff(method):
     given = odeint(problem.tf_func, tf.constant(problem.y0), problem.t, method=method, rtol=1e-8, atol=1e-10,
                    jacobian=jacobian)
     np.testing.assert_allclose(given.numpy(), auto.numpy(), rtol=1e-9, atol=1e-15)
-
-
-def central_difference(fn, x, eps=1e-6):
-    x = np.array(x, dtype=np.float64)
-    grad = np.zeros_like(x)
-    for i in range(x.size):
-        step = np.zeros_like(x)
-        step.flat[i] = eps
-        grad.flat[i] = (fn(x + step) - fn(x - step)) / (2 * eps)
-    return grad
 
 
 @pytest.mark.parametrize("method", STIFF)

@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from zoo.solvers import status as status_codes
 from zoo.solvers.controller import PIController, initial_step
+from zoo.solvers.loop import TimeGrid
 from zoo.solvers.outputs import finish, step_holds_output, write_outputs
 
 
@@ -24,11 +25,9 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
     and, for a Newton failure, the flat index of the ``component`` that failed to converge.
     """
     dtype = y0.dtype
-    t = tf.convert_to_tensor(t, dtype)
-    count = t.shape[0] if t.shape[0] is not None else tf.shape(t)[0]
-    t0, t_end = t[0], t[-1]
-    direction = tf.where(t_end >= t0, tf.constant(1.0, dtype), tf.constant(-1.0, dtype))
-    interval = tf.abs(t_end - t0)
+    grid = TimeGrid.of(t, dtype)
+    t, count, t0, t_end, direction, interval = (grid.t, grid.count, grid.t0, grid.t_end, grid.direction,
+                                                grid.interval)
     fixed = step_size is not None or not method.adaptive
     controller = PIController(method.error_order or method.order, beta=method.controller_beta)
 

@@ -14,8 +14,8 @@ import tensorflow as tf
 
 from zoo.solvers import status as status_codes
 from zoo.solvers.controller import initial_step, rms_norm
-from zoo.solvers.loop import keep_shapes
-from zoo.solvers.outputs import finish, step_holds_output, write_outputs
+from zoo.solvers.loop import TimeGrid, newton_tolerance, run_implicit_loop
+from zoo.solvers.outputs import step_holds_output, write_outputs
 
 _S6 = 6 ** 0.5
 C = np.array([(4 - _S6) / 10, (4 + _S6) / 10, 1.0])
@@ -57,12 +57,10 @@ class RadauIIA:
     def integrate(self, func, algebra, y0, f0, t, *, rtol, atol, first_step, step_size, max_steps):
         dtype = y0.dtype
         cdtype = _complex_dtype(dtype)
-        t = tf.convert_to_tensor(t, dtype)
-        count = t.shape[0] if t.shape[0] is not None else tf.shape(t)[0]
-        t0, t_end = t[0], t[-1]
-        direction = tf.where(t_end >= t0, tf.constant(1.0, dtype), tf.constant(-1.0, dtype))
-        interval = tf.abs(t_end - t0)
-        newton_tol = max(10 * float(np.finfo(dtype.as_numpy_dtype).eps) / rtol, min(0.03, rtol ** 0.5))
+        grid = TimeGrid.of(t, dtype)
+        t, count, t0, t_end, direction, interval = (grid.t, grid.count, grid.t0, grid.t_end, grid.direction,
+                                                    grid.interval)
+        newton_tol = newton_tolerance(rtol, dtype)
         c, e, p = (tf.constant(m, dtype) for m in (C, E, P))
         t_matrix, ti_matrix = tf.constant(T, dtype), tf.constant(TI, dtype)
         ti_complex = tf.complex(ti_matrix[1], ti_matrix[2])
@@ -255,16 +253,7 @@ class RadauIIA:
                 nonfinite=tf.where(accept, False, ~finite), newton_failed=~converged & finite,
                 failing_component=tf.where(converged, v["failing_component"], worst))
 
-        def running(v):
-            return (v["status"] == status_codes.SUCCESS) & (v["index"] < count)
-
-        final, = tf.while_loop(running, lambda v: (keep_shapes(body(v), v),), (loop_vars,),
-                               maximum_iterations=max_steps)
-        ys = finish(final["ys"], final["index"], count, dtype)
-        stats = {"nfe": final["nfe"], "steps": final["steps"], "accepted_steps": final["accepted"],
-                 "rejected_steps": final["rejected"], "status": final["status"],
-                 "jacobian_evals": final["jacobian_evals"], "lu_decompositions": final["lu"]}
-        return ys, stats, {"t": final["t"], "h": final["h_abs"], "component": final["failing_component"]}
+        return run_implicit_loop(body, loop_vars, grid, max_steps, dtype)
 
 
 RADAU = RadauIIA()
