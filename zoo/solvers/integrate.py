@@ -7,6 +7,8 @@ of the discrete solution on its chosen step sequence.
 """
 
 import tensorflow as tf
+from tensorflow.python.framework import ops as tf_ops
+from tensorflow.python.ops import control_flow_util
 
 from zoo.solvers import status as status_codes
 from zoo.solvers.controller import PIController, initial_step
@@ -14,7 +16,8 @@ from zoo.solvers.loop import TimeGrid
 from zoo.solvers.outputs import finish, step_holds_output, write_outputs
 
 
-def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max_steps, algebra=None):
+def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max_steps, algebra=None,
+              record=False):
     """Solves dy/dt = func(t, y), y(t[0]) = y0 on flat states, with f0 = func(t[0], y0).
 
     Implicit methods also get ``algebra`` (a LinearAlgebra over func) and carry a cache (their
@@ -23,6 +26,10 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
     Returns ``(ys, stats, where)``: ys of shape [len(t), size] (rows after a failure are NaN), a dict
     of int32 counters with ``status``, and where the loop stopped: ``t``, the step ``h`` it was trying
     and, for a Newton failure, the flat index of the ``component`` that failed to converge.
+
+    With ``record``, ``where`` also holds ``trail``: every accepted step's start (t, h, y, f) and the
+    range [lo, hi) of output indices it wrote, stacked into tensors, which is all that the
+    checkpointed gradient needs to replay the solve one step at a time.
     """
     dtype = y0.dtype
     grid = TimeGrid.of(t, dtype)
@@ -57,7 +64,8 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
         return index, ys, tf.constant(extra, tf.int32)
 
     def body(steps, accepted_steps, rejected_steps, nfe, t_now, y, f, h_abs, error_prev,
-             after_rejection, index, ys, status, nonfinite_rejection, cache, counts):
+             after_rejection, index, ys, status, nonfinite_rejection, cache, counts, trail):
+        first_output = index
         remaining = tf.abs(t_end - t_now)
         if fixed:
             t_next = tf.where(steps + 1 >= n_fixed, t_end, t0 + direction * tf.cast(steps + 1, dtype) * h_abs)
@@ -112,6 +120,10 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
         steps += 1
         new_status = tf.where((new_status == status_codes.SUCCESS) & (index < count) & (steps >= max_steps),
                               status_codes.MAX_STEPS, new_status)
+        if record:
+            entries = (t_now, h, y, f, first_output, index)
+            trail = tf.cond(accept, lambda: tuple(a.write(accepted_steps, e) for a, e in zip(trail, entries)),
+                            lambda: trail)
         return (
             steps,
             accepted_steps + tf.cast(accept, tf.int32),
@@ -129,22 +141,34 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
             tf.where(accept, False, ~finite),
             method.after_step(cache, accept) if implicit else cache,
             counts,
+            trail,
         )
 
     def running(steps, accepted_steps, rejected_steps, nfe, t_now, y, f, h_abs, error_prev,
-                after_rejection, index, ys, status, nonfinite_rejection, cache, counts):
+                after_rejection, index, ys, status, nonfinite_rejection, cache, counts, trail):
         return (status == status_codes.SUCCESS) & (index < count)
 
     zero = tf.constant(0, tf.int32)
+    trail = ()
+    if record:
+        # XLA needs a fixed size: there the trail reserves max_steps entries.
+        growable = not control_flow_util.GraphOrParentsInXlaContext(tf_ops.get_default_graph())
+        trail = tuple(tf.TensorArray(d, size=0 if growable else max_steps, dynamic_size=growable, element_shape=shape)
+                      for d, shape in ((dtype, []), (dtype, []), (dtype, y0.shape), (dtype, y0.shape),
+                                       (tf.int32, []), (tf.int32, [])))
     loop_vars = (zero, zero, zero, nfe, t0, y0, f0, h_abs, tf.constant(1.0, dtype), tf.constant(False),
-                 tf.constant(1, tf.int32), ys, status, tf.constant(False), cache, counts)
+                 tf.constant(1, tf.int32), ys, status, tf.constant(False), cache, counts, trail)
     (steps, accepted_steps, rejected_steps, nfe, t_last, _, _, h_last, _, _, index, ys, status,
-     _, _, counts) = tf.while_loop(running, body, loop_vars, maximum_iterations=max_steps)
+     _, _, counts, trail) = tf.while_loop(running, body, loop_vars, maximum_iterations=max_steps)
 
     ys = finish(ys, index, count, dtype)
     stats = {"nfe": nfe, "steps": steps, "accepted_steps": accepted_steps, "rejected_steps": rejected_steps,
              "status": status, **dict(zip(stats_keys, counts))}
-    return ys, stats, {"t": t_last, "h": h_last, "component": tf.constant(-1)}
+    where = {"t": t_last, "h": h_last, "component": tf.constant(-1)}
+    if record:
+        where["trail"] = dict(zip(("t", "h", "y", "f", "lo", "hi"), (a.stack() for a in trail)),
+                              count=accepted_steps)
+    return ys, stats, where
 
 
 def _eps(dtype):

@@ -11,12 +11,13 @@ from tensorflow.python.framework import ops as tf_ops
 from tensorflow.python.ops import control_flow_util
 
 from zoo.solvers import status as status_codes
+from zoo.solvers.gradients import checkpointed
 from zoo.solvers.integrate import integrate
 from zoo.solvers.layout import StateLayout
 from zoo.solvers.linear_algebra import LinearAlgebra
 from zoo.solvers.methods import get_method
 
-GRADIENT_MODES = ("direct",)
+GRADIENT_MODES = ("direct", "checkpoint")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,6 +107,9 @@ def _validate_options(method, rtol, atol, first_step, step_size, max_steps, grad
     solver = get_method(method)
     if gradient not in GRADIENT_MODES:
         raise ValueError(f"Unknown gradient mode {gradient!r}; choose one of: {', '.join(GRADIENT_MODES)}.")
+    if gradient == "checkpoint" and solver.implicit:
+        raise ValueError(f"odeint: gradient='checkpoint' does not support method {method!r} yet; use "
+                         "gradient='direct'.")
     rtol, atol = _positive_float("rtol", rtol, allow_zero=False), _positive_float("atol", atol, allow_zero=True)
     if first_step is not None:
         first_step = _positive_float("first_step", first_step, allow_zero=False)
@@ -156,10 +160,18 @@ def _solve(func, y0, t, options):
                                 atol=options.atol, first_step=options.first_step, step_size=options.step_size,
                                 max_steps=options.max_steps)
         return layout.unflatten_trajectory(ys), stats, where
-    ys, stats, where = integrate(
-        method, flat_func, y0_flat, layout.flatten(first), t,
-        rtol=options.rtol, atol=options.atol, first_step=options.first_step, step_size=options.step_size,
-        max_steps=options.max_steps, algebra=algebra)
+    def run(y0, f0, t, record=False):
+        return integrate(method, flat_func, y0, f0, t, rtol=options.rtol, atol=options.atol,
+                         first_step=options.first_step, step_size=options.step_size,
+                         max_steps=options.max_steps, algebra=algebra, record=record)
+
+    if options.gradient == "checkpoint":
+        ys, stats, where = checkpointed(method, flat_func, y0_flat, t,
+                                        lambda y0, f0, t: run(y0, f0, t, record=True),
+                                        fixed_step=options.step_size if (options.step_size or not method.adaptive)
+                                        else None)
+    else:
+        ys, stats, where = run(y0_flat, layout.flatten(first), t)
     return layout.unflatten_trajectory(ys), stats, where
 
 

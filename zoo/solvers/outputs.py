@@ -18,7 +18,8 @@ def write_outputs(t, count, direction, index, ys, t_start, h, t1, at_end, evalua
     def write(i, ys):
         return i + 1, ys.write(i, evaluate((t[i] - t_start) / h))
 
-    return tf.while_loop(more, write, (index, ys))
+    # The bound matters to XLA, which needs it to differentiate the loop.
+    return tf.while_loop(more, write, (index, ys), maximum_iterations=count)
 
 
 def finish(ys, index, count, dtype):

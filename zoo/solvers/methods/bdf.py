@@ -102,7 +102,7 @@ class BDF:
 
             zero = tf.constant(0.0, dtype)
             k, y, d, _, _, converged, _, finite, worst = tf.while_loop(
-                more, body, (tf.constant(0), y_predict, tf.zeros_like(y_predict), zero, tf.constant(False),
+                more, body, maximum_iterations=NEWTON_MAXITER, loop_vars=(tf.constant(0), y_predict, tf.zeros_like(y_predict), zero, tf.constant(False),
                              tf.constant(False), tf.constant(False), tf.constant(True), tf.constant(0)))
             return converged, k, y, d, finite, worst
 

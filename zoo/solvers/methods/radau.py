@@ -115,7 +115,7 @@ class RadauIIA:
 
             zero = tf.constant(0.0, dtype)
             k, _, z, _, rate, _, converged, _, finite, worst = tf.while_loop(
-                more, body, (tf.constant(0), w0, z0, zero, zero, tf.constant(False), tf.constant(False),
+                more, body, maximum_iterations=NEWTON_MAXITER, loop_vars=(tf.constant(0), w0, z0, zero, zero, tf.constant(False), tf.constant(False),
                              tf.constant(False), tf.constant(True), tf.constant(0)))
             return converged, k, z, rate, 3 * k, finite, worst
 
