@@ -10,7 +10,8 @@ from zoo.solvers import odeint
 
 CASES = [("dopri5", {"rtol": 1e-9, "atol": 1e-10}), ("tsit5", {"rtol": 1e-9, "atol": 1e-10}),
          ("dopri8", {"rtol": 1e-9, "atol": 1e-10}), ("bosh3", {"rtol": 1e-7, "atol": 1e-9}),
-         ("rk4", {"step_size": 0.1}), ("euler", {"step_size": 0.05})]
+         ("rk4", {"step_size": 0.1}), ("euler", {"step_size": 0.05}),
+         ("rodas5p", {"rtol": 1e-9, "atol": 1e-10})]
 
 
 def problem():

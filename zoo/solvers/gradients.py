@@ -11,7 +11,7 @@ from tensorflow.python.framework import ops as tf_ops
 from tensorflow.python.ops import control_flow_util
 
 
-def checkpointed(method, func, y0, t, run, fixed_step=None):
+def checkpointed(method, func, y0, t, run, fixed_step=None, algebra=None):
     """Solves with ``run(y0, f0, t, record=True)`` (the integrate call) and returns (ys, stats, where)
     whose gradient with respect to y0, t and the variables func reads is computed by replay."""
     side = {}
@@ -25,7 +25,7 @@ def checkpointed(method, func, y0, t, run, fixed_step=None):
 
         def gradient(g_ys, variables=None):
             variables = list(variables or [])
-            return replay(method, func, y0, t, trail, g_ys, variables, fixed_step)
+            return replay(method, func, y0, t, trail, g_ys, variables, fixed_step, algebra)
 
         return ys, gradient
 
@@ -33,7 +33,7 @@ def checkpointed(method, func, y0, t, run, fixed_step=None):
     return ys, side["stats"], side["where"]
 
 
-def replay(method, func, y0, t, trail, g_ys, variables, fixed_step):
+def replay(method, func, y0, t, trail, g_ys, variables, fixed_step, algebra):
     g_ys = tf.where(tf.math.is_finite(g_ys), g_ys, tf.zeros_like(g_ys))
     steps = trail["count"]
     in_xla = control_flow_util.GraphOrParentsInXlaContext(tf_ops.get_default_graph())
@@ -52,7 +52,10 @@ def replay(method, func, y0, t, trail, g_ys, variables, fixed_step):
             y, f, _, _ = step_outputs(n, t)
             tape.watch([y, f, t])
             _, _, t_n, h = step_outputs(n, t)
-            step = method.step(func, t_n, y, f, h)
+            if method.implicit:  # a fresh cache makes the replayed Rosenbrock step form its Jacobian
+                step, _, _, _ = method.step(algebra, t_n, y, f, h, method.init_cache(algebra, t_n, y, f))
+            else:
+                step = method.step(func, t_n, y, f, h)
             f1 = step.f1 if step.f1 is not None else func(t_n + h, step.y1)
             step.f1 = f1
             if in_xla:  # shapes must be static: evaluate at every output time, keep this step's

@@ -107,7 +107,7 @@ def _validate_options(method, rtol, atol, first_step, step_size, max_steps, grad
     solver = get_method(method)
     if gradient not in GRADIENT_MODES:
         raise ValueError(f"Unknown gradient mode {gradient!r}; choose one of: {', '.join(GRADIENT_MODES)}.")
-    if gradient == "checkpoint" and solver.implicit:
+    if gradient == "checkpoint" and hasattr(solver, "integrate"):
         raise ValueError(f"odeint: gradient='checkpoint' does not support method {method!r} yet; use "
                          "gradient='direct'.")
     rtol, atol = _positive_float("rtol", rtol, allow_zero=False), _positive_float("atol", atol, allow_zero=True)
@@ -169,7 +169,7 @@ def _solve(func, y0, t, options):
         ys, stats, where = checkpointed(method, flat_func, y0_flat, t,
                                         lambda y0, f0, t: run(y0, f0, t, record=True),
                                         fixed_step=options.step_size if (options.step_size or not method.adaptive)
-                                        else None)
+                                        else None, algebra=algebra)
     else:
         ys, stats, where = run(y0_flat, layout.flatten(first), t)
     return layout.unflatten_trajectory(ys), stats, where
