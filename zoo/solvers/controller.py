@@ -10,6 +10,11 @@ def rms_norm(x):
     return tf.sqrt(tf.reduce_mean(tf.square(x)))
 
 
+def mixed_scale(y0, y1, rtol, atol):
+    """atol + rtol * max(|y0|, |y1|): the per-component scale of a step's local error."""
+    return atol + rtol * tf.maximum(tf.abs(y0), tf.abs(y1))
+
+
 def initial_step(func, t0, y0, f0, direction, interval, error_order, rtol, atol):
     """Hairer's starting step size (algorithm of Sec. II.4), as |h|. Costs one evaluation."""
     dtype = y0.dtype

@@ -38,20 +38,16 @@ def replay(method, func, y0, t, trail, g_ys, variables, fixed_step, algebra):
     steps = trail["count"]
     in_xla = control_flow_util.GraphOrParentsInXlaContext(tf_ops.get_default_graph())
 
-    def step_outputs(n, t_out):
-        """Replays accepted step n: its new state, new derivative and the outputs it wrote."""
-        y, f = trail["y"][n], trail["f"][n]
-        t_n = t_out[0] + (trail["t"][n] - tf.stop_gradient(t_out[0]))
-        h = trail["h"][n]
-        if fixed_step is not None:
-            h = tf.where(n + 1 >= steps, t_out[-1] - t_n, h)
-        return y, f, t_n, h
-
     def body(n, a_y, a_f, g_t, g_vars):
         with tf.GradientTape(watch_accessed_variables=True) as tape:
-            y, f, _, _ = step_outputs(n, t)
+            # Step n's start, with its time tied to t[0] (t_n = t[0] + the sum of earlier steps) and, for
+            # fixed steps, its last step ending at t[-1], so that gradients reach t as in direct mode.
+            y, f = trail["y"][n], trail["f"][n]
             tape.watch([y, f, t])
-            _, _, t_n, h = step_outputs(n, t)
+            t_n = t[0] + (trail["t"][n] - tf.stop_gradient(t[0]))
+            h = trail["h"][n]
+            if fixed_step is not None:
+                h = tf.where(n + 1 >= steps, t[-1] - t_n, h)
             if method.implicit:  # a fresh cache makes the replayed Rosenbrock step form its Jacobian
                 step, _, _, _ = method.step(algebra, t_n, y, f, h, method.init_cache(algebra, t_n, y, f))
             else:

@@ -12,7 +12,7 @@ from tensorflow.python.ops import control_flow_util
 
 from zoo.solvers import status as status_codes
 from zoo.solvers.controller import PIController, initial_step
-from zoo.solvers.loop import TimeGrid
+from zoo.solvers.loop import TimeGrid, min_step_size, start_outputs
 from zoo.solvers.outputs import finish, step_holds_output, write_outputs
 
 
@@ -53,9 +53,7 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
     cache = method.init_cache(algebra, t0, y0, f0) if implicit else ()
     counts = tuple(tf.constant(0, tf.int32) for _ in stats_keys)
 
-    ys = tf.TensorArray(dtype, size=count, element_shape=y0.shape, clear_after_read=False)
-    ys = ys.write(0, y0)
-    status = tf.where(tf.reduce_all(tf.math.is_finite(f0)), status_codes.SUCCESS, status_codes.NON_FINITE)
+    ys, status = start_outputs(y0, f0, count)
 
     def interpolate(step, at_end, t1, index, ys):
         coefficients, extra = method.interpolant.coefficients(step, func)
@@ -90,8 +88,7 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
         else:
             error = tf.stop_gradient(method.error_norm(step, rtol, atol))
             finite = tf.math.is_finite(error)  # a NaN or Inf in y1 reaches the norm through its scale
-            min_step = 10.0 * tf.abs(tf.math.nextafter(t_now, t_now + direction * _inf(dtype)) - t_now)
-            underflow = h_abs < min_step
+            underflow = h_abs < min_step_size(t_now, direction)
             accept = finite & (error < 1.0) & ~underflow
             factor = controller.factor(error, error_prev, accept, after_rejection)
             h_next = tf.stop_gradient(tf.minimum(h_abs, remaining) * factor)
@@ -174,6 +171,3 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
 def _eps(dtype):
     return float(tf.experimental.numpy.finfo(dtype.as_numpy_dtype).eps)
 
-
-def _inf(dtype):
-    return tf.constant(float("inf"), dtype)

@@ -30,6 +30,19 @@ class TimeGrid:
                    interval=tf.abs(t_end - t0))
 
 
+def start_outputs(y0, f0, count):
+    """The output array with y0 written at index 0, and the starting status (a NaN or Inf in
+    f0 = func(t0, y0) fails the solve before its first step)."""
+    ys = tf.TensorArray(y0.dtype, size=count, element_shape=y0.shape, clear_after_read=False).write(0, y0)
+    status = tf.where(tf.reduce_all(tf.math.is_finite(f0)), status_codes.SUCCESS, status_codes.NON_FINITE)
+    return ys, status
+
+
+def min_step_size(t, direction):
+    """The smallest step that still moves t: ten units in the last place (as scipy)."""
+    return 10.0 * tf.abs(tf.math.nextafter(t, t + direction * float("inf")) - t)
+
+
 def newton_tolerance(rtol, dtype):
     """The Newton stopping tolerance of Hairer's RADAU5 and scipy's implicit solvers."""
     return max(10 * float(np.finfo(dtype.as_numpy_dtype).eps) / rtol, min(0.03, rtol ** 0.5))

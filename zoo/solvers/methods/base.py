@@ -4,6 +4,7 @@ import dataclasses
 
 import tensorflow as tf
 
+from zoo.solvers.controller import mixed_scale, rms_norm
 from zoo.solvers.interpolation import _linear_combination
 
 
@@ -80,10 +81,10 @@ class ExplicitRungeKutta:
 
     def error_norm(self, step, rtol, atol):
         """The scaled local error: below 1 means the step meets the tolerance."""
-        scale = atol + rtol * tf.maximum(tf.abs(step.y0), tf.abs(step.y1))
+        scale = mixed_scale(step.y0, step.y1, rtol, atol)
         error = _linear_combination(self.tableau.b_error, step.stages) / scale
         if self.error_weights_low is None:
-            return tf.abs(step.h) * tf.sqrt(tf.reduce_mean(tf.square(error)))
+            return tf.abs(step.h) * rms_norm(error)
         low = _linear_combination(self.error_weights_low, step.stages) / scale
         high_sq, low_sq = tf.reduce_sum(tf.square(error)), tf.reduce_sum(tf.square(low))
         size = tf.cast(tf.size(error), error.dtype)

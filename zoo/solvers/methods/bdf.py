@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from zoo.solvers import status as status_codes
 from zoo.solvers.controller import initial_step, rms_norm
-from zoo.solvers.loop import TimeGrid, newton_tolerance, run_implicit_loop
+from zoo.solvers.loop import TimeGrid, min_step_size, newton_tolerance, run_implicit_loop, start_outputs
 from zoo.solvers.outputs import step_holds_output, write_outputs
 
 MAX_ORDER = 5
@@ -110,8 +110,7 @@ class BDF:
         differences = tf.concat([y0[None], (f0 * h_abs * direction)[None], tf.zeros([ROWS - 2, tf.shape(y0)[0]], dtype)],
                                 axis=0)
         zero_i = tf.constant(0, tf.int32)
-        ys = tf.TensorArray(dtype, size=count, element_shape=y0.shape, clear_after_read=False).write(0, y0)
-        status = tf.where(tf.reduce_all(tf.math.is_finite(f0)), status_codes.SUCCESS, status_codes.NON_FINITE)
+        ys, status = start_outputs(y0, f0, count)
         loop_vars = dict(
             steps=zero_i, accepted=zero_i, rejected=zero_i, nfe=nfe, jacobian_evals=tf.constant(1), lu=zero_i,
             t=t0, h_abs=h_abs, d=differences, order=tf.constant(1), equal_steps=zero_i, jac=j0,
@@ -123,8 +122,7 @@ class BDF:
             v = dict(v)
             time, order, d_table = v["t"], v["order"], v["d"]
             remaining = tf.abs(t_end - time)
-            min_step = 10.0 * tf.abs(tf.math.nextafter(time, time + direction * float("inf")) - time)
-            underflow = v["h_abs"] < min_step
+            underflow = v["h_abs"] < min_step_size(time, direction)
             clipped = v["h_abs"] > remaining
             d_table = tf.cond(clipped, lambda: change_differences(d_table, order, remaining / v["h_abs"]),
                               lambda: d_table)

@@ -13,8 +13,8 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.solvers import status as status_codes
-from zoo.solvers.controller import initial_step, rms_norm
-from zoo.solvers.loop import TimeGrid, newton_tolerance, run_implicit_loop
+from zoo.solvers.controller import initial_step, mixed_scale, rms_norm
+from zoo.solvers.loop import TimeGrid, min_step_size, newton_tolerance, run_implicit_loop, start_outputs
 from zoo.solvers.outputs import step_holds_output, write_outputs
 
 _S6 = 6 ** 0.5
@@ -123,8 +123,7 @@ class RadauIIA:
         j0 = jacobian(t0, y0)
         factored0 = factor(j0, h_abs)  # placeholder factors; lu_valid=False forces a real factorization
         size = tf.shape(y0)[0]
-        ys = tf.TensorArray(dtype, size=count, element_shape=y0.shape, clear_after_read=False).write(0, y0)
-        status = tf.where(tf.reduce_all(tf.math.is_finite(f0)), status_codes.SUCCESS, status_codes.NON_FINITE)
+        ys, status = start_outputs(y0, f0, count)
         loop_vars = dict(
             steps=zero_i, accepted=zero_i, rejected=zero_i, nfe=nfe, jacobian_evals=tf.constant(1), lu=zero_i,
             t=t0, y=y0, f=f0, h_abs=h_abs, h_start=h_abs, h_old=h_abs, error_old=tf.constant(1.0, dtype),
@@ -145,8 +144,7 @@ class RadauIIA:
                 h_abs = tf.stop_gradient(tf.minimum(v["h_abs"], remaining))
                 at_end = v["h_abs"] >= remaining
             h = direction * h_abs
-            min_step = 10.0 * tf.abs(tf.math.nextafter(v["t"], v["t"] + direction * float("inf")) - v["t"])
-            underflow = v["h_abs"] < min_step
+            underflow = v["h_abs"] < min_step_size(v["t"], direction)
             y, f, time = v["y"], v["f"], v["t"]
 
             x = (time + h * c - v["sol_t"]) / v["sol_h"]
@@ -181,7 +179,7 @@ class RadauIIA:
             y_new = y + z[2]
             ze = tf.linalg.matvec(tf.transpose(z), e) / h
             error = algebra.solve(factored[0], f + ze)
-            error_scale = atol + tf.maximum(tf.abs(y), tf.abs(y_new)) * rtol
+            error_scale = mixed_scale(y, y_new, rtol, atol)
             error_norm = rms_norm(error / error_scale)
             refine = converged & v["rejected_in_step"] & (error_norm > 1)
 

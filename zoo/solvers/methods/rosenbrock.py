@@ -11,6 +11,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+from zoo.solvers.controller import mixed_scale, rms_norm
 from zoo.solvers.interpolation import _linear_combination
 from zoo.solvers.methods.base import Step
 
@@ -116,8 +117,7 @@ class Rosenbrock:
         return cache[0], cache[1], ~accepted
 
     def error_norm(self, step, rtol, atol):
-        scale = atol + rtol * tf.maximum(tf.abs(step.y0), tf.abs(step.y1))
-        return tf.sqrt(tf.reduce_mean(tf.square(step.stages[-1] / scale)))
+        return rms_norm(step.stages[-1] / mixed_scale(step.y0, step.y1, rtol, atol))
 
 
 def _jacobian_shape(algebra, y0):
