@@ -15,18 +15,18 @@ def mixed_scale(y0, y1, rtol, atol):
     return atol + rtol * tf.maximum(tf.abs(y0), tf.abs(y1))
 
 
-def initial_step(func, t0, y0, f0, direction, interval, error_order, rtol, atol):
+def initial_step(func, t0, y0, f0, direction, interval, error_order, rtol, atol, norm=rms_norm):
     """Hairer's starting step size (algorithm of Sec. II.4), as |h|. Costs one evaluation."""
     dtype = y0.dtype
     scale = atol + tf.abs(y0) * rtol
-    d0 = rms_norm(y0 / scale)
-    d1 = rms_norm(f0 / scale)
+    d0 = norm(y0 / scale)
+    d1 = norm(f0 / scale)
     small = (d0 < 1e-5) | (d1 < 1e-5)
     h0 = tf.where(small, tf.constant(1e-6, dtype), 0.01 * d0 / tf.where(small, tf.ones_like(d1), d1))
     h0 = tf.minimum(h0, interval)
     h0 = tf.where(h0 > 0, h0, tf.ones_like(h0))  # a zero-length interval never steps
     f1 = func(t0 + direction * h0, y0 + direction * h0 * f0)
-    d2 = rms_norm((f1 - f0) / scale) / h0
+    d2 = norm((f1 - f0) / scale) / h0
     dmax = tf.maximum(d1, d2)
     flat = dmax <= 1e-15
     h1 = tf.where(flat, tf.maximum(tf.constant(1e-6, dtype), h0 * 1e-3),

@@ -7,17 +7,15 @@ of the discrete solution on its chosen step sequence.
 """
 
 import tensorflow as tf
-from tensorflow.python.framework import ops as tf_ops
-from tensorflow.python.ops import control_flow_util
 
 from zoo.solvers import status as status_codes
-from zoo.solvers.controller import PIController, initial_step
-from zoo.solvers.loop import TimeGrid, min_step_size, start_outputs
+from zoo.solvers.controller import PIController, initial_step, rms_norm
+from zoo.solvers.loop import TimeGrid, min_step_size, record_step, stack_trail, start_outputs, start_trail
 from zoo.solvers.outputs import finish, step_holds_output, write_outputs
 
 
 def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max_steps, algebra=None,
-              record=False):
+              record=False, norm=rms_norm):
     """Solves dy/dt = func(t, y), y(t[0]) = y0 on flat states, with f0 = func(t[0], y0).
 
     Implicit methods also get ``algebra`` (a LinearAlgebra over func) and carry a cache (their
@@ -29,7 +27,8 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
 
     With ``record``, ``where`` also holds ``trail``: every accepted step's start (t, h, y, f) and the
     range [lo, hi) of output indices it wrote, stacked into tensors, which is all that the
-    checkpointed gradient needs to replay the solve one step at a time.
+    checkpointed gradient needs to replay the solve one step at a time, and the final (y, f).
+    ``norm`` measures scaled errors (the adjoint's seminorm leaves some components out).
     """
     dtype = y0.dtype
     grid = TimeGrid.of(t, dtype)
@@ -45,7 +44,8 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
     elif first_step is not None:
         h_abs = tf.constant(abs(first_step), dtype)
     else:
-        h_abs = tf.stop_gradient(initial_step(func, t0, y0, f0, direction, interval, method.error_order, rtol, atol))
+        h_abs = tf.stop_gradient(initial_step(func, t0, y0, f0, direction, interval, method.error_order, rtol, atol,
+                                                  norm))
         nfe += 1
 
     implicit = getattr(method, "implicit", False)
@@ -86,7 +86,7 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
             underflow = tf.constant(False)
             h_next, error_prev_next = h_abs, error_prev
         else:
-            error = tf.stop_gradient(method.error_norm(step, rtol, atol))
+            error = tf.stop_gradient(method.error_norm(step, rtol, atol, norm))
             finite = tf.math.is_finite(error)  # a NaN or Inf in y1 reaches the norm through its scale
             underflow = h_abs < min_step_size(t_now, direction)
             accept = finite & (error < 1.0) & ~underflow
@@ -118,9 +118,8 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
         new_status = tf.where((new_status == status_codes.SUCCESS) & (index < count) & (steps >= max_steps),
                               status_codes.MAX_STEPS, new_status)
         if record:
-            entries = (t_now, h, y, f, first_output, index)
-            trail = tf.cond(accept, lambda: tuple(a.write(accepted_steps, e) for a, e in zip(trail, entries)),
-                            lambda: trail)
+            trail = record_step(trail, accept, accepted_steps,
+                                dict(t=t_now, h=h, y=y, f=f, lo=first_output, hi=index))
         return (
             steps,
             accepted_steps + tf.cast(accept, tf.int32),
@@ -146,16 +145,14 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
         return (status == status_codes.SUCCESS) & (index < count)
 
     zero = tf.constant(0, tf.int32)
-    trail = ()
+    trail = {}
     if record:
-        # XLA needs a fixed size: there the trail reserves max_steps entries.
-        growable = not control_flow_util.GraphOrParentsInXlaContext(tf_ops.get_default_graph())
-        trail = tuple(tf.TensorArray(d, size=0 if growable else max_steps, dynamic_size=growable, element_shape=shape)
-                      for d, shape in ((dtype, []), (dtype, []), (dtype, y0.shape), (dtype, y0.shape),
-                                       (tf.int32, []), (tf.int32, [])))
+        scalar, state = (dtype, []), (dtype, y0.shape)
+        trail = start_trail(dict(t=scalar, h=scalar, y=state, f=state, lo=(tf.int32, []), hi=(tf.int32, [])),
+                            max_steps)
     loop_vars = (zero, zero, zero, nfe, t0, y0, f0, h_abs, tf.constant(1.0, dtype), tf.constant(False),
                  tf.constant(1, tf.int32), ys, status, tf.constant(False), cache, counts, trail)
-    (steps, accepted_steps, rejected_steps, nfe, t_last, _, _, h_last, _, _, index, ys, status,
+    (steps, accepted_steps, rejected_steps, nfe, t_last, y_last, f_last, h_last, _, _, index, ys, status,
      _, _, counts, trail) = tf.while_loop(running, body, loop_vars, maximum_iterations=max_steps)
 
     ys = finish(ys, index, count, dtype)
@@ -163,8 +160,7 @@ def integrate(method, func, y0, f0, t, *, rtol, atol, first_step, step_size, max
              "status": status, **dict(zip(stats_keys, counts))}
     where = {"t": t_last, "h": h_last, "component": tf.constant(-1)}
     if record:
-        where["trail"] = dict(zip(("t", "h", "y", "f", "lo", "hi"), (a.stack() for a in trail)),
-                              count=accepted_steps)
+        where["trail"] = stack_trail(trail, accepted_steps, y_last, f_last)
     return ys, stats, where
 
 

@@ -77,7 +77,12 @@ class LinearAlgebra:
                 solution = tf.linalg.lu_solve(factors[0], factors[1], columns)
 
             def gradient(upstream):
-                adjoint = tf.linalg.solve(matrix, self._columns(upstream), adjoint=True)
+                if self.use_qr:  # A^H x = g with A = QR: x = Q R^-H g (XLA has no complex MatrixSolve)
+                    q, r = factors
+                    adjoint = tf.linalg.matmul(q, tf.linalg.triangular_solve(r, self._columns(upstream), lower=False,
+                                                                             adjoint=True))
+                else:
+                    adjoint = tf.linalg.solve(matrix, self._columns(upstream), adjoint=True)
                 return -tf.linalg.matmul(adjoint, solution, adjoint_b=True), tf.reshape(adjoint, [-1])
 
             return tf.reshape(solution, [-1]), gradient

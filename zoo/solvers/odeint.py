@@ -11,13 +11,17 @@ from tensorflow.python.framework import ops as tf_ops
 from tensorflow.python.ops import control_flow_util
 
 from zoo.solvers import status as status_codes
-from zoo.solvers.gradients import checkpointed
+from zoo.solvers.adjoint import adjoint
+from zoo.solvers.checkpoint import checkpointed
+from zoo.solvers.controller import rms_norm
 from zoo.solvers.integrate import integrate
 from zoo.solvers.layout import StateLayout
 from zoo.solvers.linear_algebra import LinearAlgebra
 from zoo.solvers.methods import get_method
 
-GRADIENT_MODES = ("direct", "checkpoint")
+GRADIENT_MODES = ("direct", "checkpoint", "adjoint")
+_ADJOINT_DEFAULTS = dict(adjoint_method=None, adjoint_rtol=None, adjoint_atol=None, adjoint_seminorm=True,
+                         adjoint_interpolate=False)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,10 +35,17 @@ class _Options:
     gradient: str
     jacobian: object
     independent_batch: bool
+    adjoint_method: str
+    adjoint_rtol: float
+    adjoint_atol: float
+    adjoint_seminorm: bool
+    adjoint_interpolate: bool
 
 
 def odeint(func, y0, t, *, method="dopri5", rtol=1e-6, atol=1e-8, first_step=None, step_size=None,
-           max_steps=100_000, gradient="direct", return_stats=False, jacobian=None, independent_batch=False):
+           max_steps=100_000, gradient="direct", return_stats=False, jacobian=None, independent_batch=False,
+           adjoint_method=None, adjoint_rtol=None, adjoint_atol=None, adjoint_seminorm=True,
+           adjoint_interpolate=False):
     """Solves dy/dt = func(t, y) with y(t[0]) = y0 and returns y at every time in ``t``.
 
     Args:
@@ -51,10 +62,20 @@ def odeint(func, y0, t, *, method="dopri5", rtol=1e-6, atol=1e-8, first_step=Non
       first_step: the first step's size; by default Hairer's automatic choice (one extra evaluation).
       step_size: the step of fixed-step integration. The last step ends exactly at ``t[-1]``.
       max_steps: the most steps (accepted plus rejected) before the solve fails.
-      gradient: "direct" differentiates through the solver's own operations.
+      gradient: how gradients with respect to y0, t and every variable func reads are computed.
+        "direct" differentiates through the solver's own operations (memory grows with steps x
+        stages x func's activations). "checkpoint" gives the same numbers (the exact gradient of the
+        discrete solve) from a forward pass that keeps each accepted step's start only and a
+        backward pass that recomputes one step at a time (memory grows with steps x state; under
+        XLA, which needs fixed sizes, it reserves ``max_steps`` entries). The stiff methods under XLA
+        compute "direct" this way too: TensorFlow cannot differentiate their loops there.
+        "adjoint" solves the continuous adjoint equations backwards in time (Chen et al., 2018):
+        memory does not grow with the steps; the gradient is accurate to the tolerances.
       return_stats: also return a dict of int32 scalars: ``nfe``, ``steps``, ``accepted_steps``,
         ``rejected_steps`` and ``status`` (0 success; see ``zoo.solvers.status``); stiff methods add
-        ``jacobian_evals`` and ``lu_decompositions``.
+        ``jacobian_evals`` and ``lu_decompositions``. With gradient "checkpoint" or "adjoint" it also
+        holds ``backward_nfe``, an int32 variable that each gradient computation sets to the
+        evaluations of func its backward pass made.
       jacobian: stiff methods only: ``jacobian(t, y)`` returning d func / d y for a single-tensor
         state, as a [size, size] matrix over ``tf.reshape(y, [-1])`` (or [batch, n, n] blocks with
         ``independent_batch``). By default the Jacobian comes from TensorFlow autodiff.
@@ -63,6 +84,14 @@ def odeint(func, y0, t, *, method="dopri5", rtol=1e-6, atol=1e-8, first_step=Non
         Jacobian is block-diagonal: it is formed with ``batch_jacobian`` and factored as ``batch``
         small matrices instead of one (batch*n) x (batch*n) matrix. The error norm still covers the
         whole batch, so all systems share one step size.
+      adjoint_method, adjoint_rtol, adjoint_atol: gradient="adjoint" only: the method and tolerances
+        of the backward solve (default: the forward ones; a fixed-step solve keeps its step_size).
+      adjoint_seminorm: gradient="adjoint" only: leave the parameter and time components of the
+        adjoint state out of the error norm (Kidger et al., 2021): the same gradient accuracy from
+        fewer backward steps.
+      adjoint_interpolate: gradient="adjoint" only: read the state during the backward solve from a
+        cubic Hermite interpolant of the forward steps instead of solving it backwards, which is
+        unstable for dynamics that contract strongly; memory then grows with steps x state.
 
     Returns:
       ``ys`` with the structure of ``y0``, each leaf with a leading axis of ``len(t)``; ``ys[0]`` is
@@ -77,11 +106,14 @@ def odeint(func, y0, t, *, method="dopri5", rtol=1e-6, atol=1e-8, first_step=Non
         Under XLA (``jit_compile=True``) nothing can be raised: outputs after the failure are NaN and
         ``stats["status"]`` holds the failure's code (``zoo.solvers.status.describe`` names it).
     """
+    adjoint_options = dict(adjoint_method=adjoint_method, adjoint_rtol=adjoint_rtol, adjoint_atol=adjoint_atol,
+                           adjoint_seminorm=adjoint_seminorm, adjoint_interpolate=adjoint_interpolate)
     options = _validate_options(method, rtol, atol, first_step, step_size, max_steps, gradient, jacobian,
-                                independent_batch)
+                                independent_batch, adjoint_options)
+    counter = _backward_counter(func, options) if return_stats and gradient != "direct" else None
     if tf.executing_eagerly():
         t = _validated_times(t, StateLayout(y0).dtype)  # values are known here: check them now
-        ys, stats, where = _compiled_solver(func, options)(y0, t)
+        ys, stats, where = _compiled_solver(func, options, counter)(y0, t)
         code = int(stats["status"])
         if code != status_codes.SUCCESS:
             raise status_codes.SolverError(
@@ -92,7 +124,7 @@ def odeint(func, y0, t, *, method="dopri5", rtol=1e-6, atol=1e-8, first_step=Non
                                                                        options.independent_batch)),
                 status=code)
     else:
-        ys, stats, where = _solve(func, y0, t, options)
+        ys, stats, where = _solve(func, y0, t, options, counter)
         if not _in_xla_context():
             message = status_codes.graph_failure_message(stats["status"], where, stats["steps"],
                                                          stats["accepted_steps"], stats["rejected_steps"],
@@ -100,17 +132,36 @@ def odeint(func, y0, t, *, method="dopri5", rtol=1e-6, atol=1e-8, first_step=Non
             check = tf.debugging.Assert(tf.equal(stats["status"], status_codes.SUCCESS), [message])
             with tf.control_dependencies([check]):
                 ys = tf.nest.map_structure(tf.identity, ys)
+    if counter is not None:
+        stats = dict(stats, backward_nfe=counter)
     return (ys, stats) if return_stats else ys
 
 
-def _validate_options(method, rtol, atol, first_step, step_size, max_steps, gradient, jacobian, independent_batch):
+def _validate_options(method, rtol, atol, first_step, step_size, max_steps, gradient, jacobian, independent_batch,
+                      adjoint_options):
     solver = get_method(method)
     if gradient not in GRADIENT_MODES:
         raise ValueError(f"Unknown gradient mode {gradient!r}; choose one of: {', '.join(GRADIENT_MODES)}.")
-    if gradient == "checkpoint" and hasattr(solver, "integrate"):
-        raise ValueError(f"odeint: gradient='checkpoint' does not support method {method!r} yet; use "
-                         "gradient='direct'.")
+    if gradient != "adjoint":
+        changed = [name for name, value in adjoint_options.items() if value != _ADJOINT_DEFAULTS[name]]
+        if changed:
+            raise ValueError(f"odeint: {', '.join(changed)} only apply to gradient='adjoint' (got "
+                             f"gradient={gradient!r}); drop them or pass gradient='adjoint'.")
+    adjoint_options = dict(adjoint_options)
+    backward = get_method(adjoint_options["adjoint_method"] or method)
+    if step_size is None and not backward.adaptive:
+        raise ValueError(f"odeint: adjoint_method {backward.name!r} takes fixed steps, but the forward solve "
+                         "is adaptive; pass step_size=..., or an adaptive adjoint_method such as 'dopri5'.")
+    if backward.name == "bdf" and step_size is not None:
+        raise ValueError("odeint: adjoint_method 'bdf' chooses its own steps; with step_size=... use another "
+                         "adjoint_method.")
     rtol, atol = _positive_float("rtol", rtol, allow_zero=False), _positive_float("atol", atol, allow_zero=True)
+    for name, default in (("adjoint_rtol", rtol), ("adjoint_atol", atol)):
+        value = adjoint_options[name]
+        adjoint_options[name] = default if value is None else _positive_float(name, value, name == "adjoint_atol")
+    adjoint_options["adjoint_method"] = backward.name
+    adjoint_options["adjoint_seminorm"] = bool(adjoint_options["adjoint_seminorm"])
+    adjoint_options["adjoint_interpolate"] = bool(adjoint_options["adjoint_interpolate"])
     if first_step is not None:
         first_step = _positive_float("first_step", first_step, allow_zero=False)
     if step_size is not None:
@@ -123,7 +174,7 @@ def _validate_options(method, rtol, atol, first_step, step_size, max_steps, grad
     if jacobian is not None and not callable(jacobian):
         raise ValueError(f"odeint: jacobian must be a callable jacobian(t, y), got {type(jacobian).__name__}.")
     return _Options(method, rtol, atol, first_step, step_size, int(max_steps), gradient, jacobian,
-                    bool(independent_batch))
+                    bool(independent_batch), **adjoint_options)
 
 
 def _positive_float(name, value, allow_zero):
@@ -137,7 +188,7 @@ def _positive_float(name, value, allow_zero):
     return value
 
 
-def _solve(func, y0, t, options):
+def _solve(func, y0, t, options, counter=None):
     method = get_method(options.method)
     layout = StateLayout(y0, batch_major=options.independent_batch and method.implicit)
     t = _validated_times(t, layout.dtype)
@@ -150,29 +201,56 @@ def _solve(func, y0, t, options):
     def flat_func(time, vector):
         return layout.flatten(func(time, layout.unflatten(vector)))
 
-    algebra = None
-    if method.implicit:
-        algebra = LinearAlgebra(flat_func, batch=layout.batch if layout.batch_major else None,
-                                user_jacobian=_flat_jacobian(options.jacobian, layout), use_qr=_in_xla_context())
-    run = getattr(method, "integrate", None)
-    if run is not None:  # methods whose step control cannot share the generic loop (Radau)
-        ys, stats, where = run(flat_func, algebra, y0_flat, layout.flatten(first), t, rtol=options.rtol,
-                                atol=options.atol, first_step=options.first_step, step_size=options.step_size,
-                                max_steps=options.max_steps)
-        return layout.unflatten_trajectory(ys), stats, where
-    def run(y0, f0, t, record=False):
-        return integrate(method, flat_func, y0, f0, t, rtol=options.rtol, atol=options.atol,
-                         first_step=options.first_step, step_size=options.step_size,
-                         max_steps=options.max_steps, algebra=algebra, record=record)
+    solver = _FlatSolver(method, flat_func, options, options.rtol, options.atol, options.first_step,
+                         batch=layout.batch if layout.batch_major else None,
+                         jacobian=_flat_jacobian(options.jacobian, layout))
+    gradient = options.gradient
+    if gradient == "direct" and method.implicit and _in_xla_context():
+        # TensorFlow cannot differentiate the implicit methods' loops under XLA (conds that read
+        # func's variables, forward-mode time derivatives); replaying recorded steps gives the same
+        # gradient.
+        gradient = "checkpoint"
+    if gradient == "checkpoint":
+        fixed_step = options.step_size is not None or not method.adaptive
+        ys, stats, where = checkpointed(method, flat_func, solver.algebra, y0_flat, t,
+                                        lambda y0, t: solver(y0, flat_func(t[0], y0), t, record=True), fixed_step,
+                                        counter)
+    elif gradient == "adjoint":
+        backward_method = get_method(options.adjoint_method)
 
-    if options.gradient == "checkpoint":
-        ys, stats, where = checkpointed(method, flat_func, y0_flat, t,
-                                        lambda y0, f0, t: run(y0, f0, t, record=True),
-                                        fixed_step=options.step_size if (options.step_size or not method.adaptive)
-                                        else None, algebra=algebra)
+        def backward(dynamics, state, times, norm):
+            backward_solver = _FlatSolver(backward_method, dynamics, options, options.adjoint_rtol,
+                                          options.adjoint_atol, first_step=None)
+            return backward_solver(state, dynamics(times[0], state), times, norm=norm)
+
+        ys, stats, where = adjoint(flat_func, y0_flat, t,
+                                   lambda y0, t, record: solver(y0, flat_func(t[0], y0), t, record=record),
+                                   backward, seminorm=options.adjoint_seminorm,
+                                   interpolate=options.adjoint_interpolate, max_steps=options.max_steps,
+                                   counter=counter)
     else:
-        ys, stats, where = run(y0_flat, layout.flatten(first), t)
+        ys, stats, where = solver(y0_flat, layout.flatten(first), t)
     return layout.unflatten_trajectory(ys), stats, where
+
+
+class _FlatSolver:
+    """One method with its options over a flat state: ``solver(y0, f0, t, record, norm)`` returns the
+    loop's (ys, stats, where)."""
+
+    def __init__(self, method, func, options, rtol, atol, first_step, batch=None, jacobian=None):
+        self.method, self.func = method, func
+        self.settings = dict(rtol=rtol, atol=atol, first_step=first_step, step_size=options.step_size,
+                             max_steps=options.max_steps)
+        self.algebra = None
+        if method.implicit:
+            self.algebra = LinearAlgebra(func, batch=batch, user_jacobian=jacobian, use_qr=_in_xla_context())
+
+    def __call__(self, y0, f0, t, record=False, norm=rms_norm):
+        run = getattr(self.method, "integrate", None)
+        if run is not None:  # methods whose step control cannot share the generic loop (Radau, BDF)
+            return run(self.func, self.algebra, y0, f0, t, record=record, norm=norm, **self.settings)
+        return integrate(self.method, self.func, y0, f0, t, algebra=self.algebra, record=record, norm=norm,
+                         **self.settings)
 
 
 def _component_name(y0, index, batch_major):
@@ -238,25 +316,44 @@ def _in_xla_context():
 
 # Eager calls run through one tf.function per (func, options), traced once per input signature.
 _COMPILED = weakref.WeakKeyDictionary()
+_COUNTERS = weakref.WeakKeyDictionary()
 
 
-def _compiled_solver(func, options):
+def _owner(func):
     if inspect.ismethod(func):
-        owner, unbound = func.__self__, func.__func__
-    else:
-        owner, unbound = func, None
+        return func.__self__, func.__func__
+    return func, None
+
+
+def _compiled_solver(func, options, counter):
+    owner, unbound = _owner(func)
     try:
         per_owner = _COMPILED.setdefault(owner, {})
     except TypeError:  # not weak-referenceable: trace for this call only
-        return tf.function(lambda y0, t: _solve(func, y0, t, options), autograph=False)
-    key = (unbound, options)
+        return tf.function(lambda y0, t: _solve(func, y0, t, options, counter), autograph=False)
+    key = (unbound, options, counter is not None)
     if key not in per_owner:
         owner_ref = weakref.ref(owner)
 
         def solve(y0, t):
             target = owner_ref()
             bound = target if unbound is None else unbound.__get__(target)
-            return _solve(bound, y0, t, options)
+            return _solve(bound, y0, t, options, counter)
 
         per_owner[key] = tf.function(solve, autograph=False)
+    return per_owner[key]
+
+
+def _backward_counter(func, options):
+    """The variable that receives the backward pass's evaluations: one per (func, options), created
+    outside any function being traced."""
+    owner, unbound = _owner(func)
+    key = (unbound, options)
+    try:
+        per_owner = _COUNTERS.setdefault(owner, {})
+    except TypeError:
+        per_owner = {}
+    if key not in per_owner:
+        with tf.init_scope():
+            per_owner[key] = tf.Variable(0, dtype=tf.int32, trainable=False, name="backward_nfe")
     return per_owner[key]

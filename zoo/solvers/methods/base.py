@@ -79,15 +79,15 @@ class ExplicitRungeKutta:
     def evaluations_per_step(self):
         return self.tableau.stages - 1
 
-    def error_norm(self, step, rtol, atol):
+    def error_norm(self, step, rtol, atol, norm=rms_norm):
         """The scaled local error: below 1 means the step meets the tolerance."""
         scale = mixed_scale(step.y0, step.y1, rtol, atol)
         error = _linear_combination(self.tableau.b_error, step.stages) / scale
         if self.error_weights_low is None:
-            return tf.abs(step.h) * rms_norm(error)
-        low = _linear_combination(self.error_weights_low, step.stages) / scale
-        high_sq, low_sq = tf.reduce_sum(tf.square(error)), tf.reduce_sum(tf.square(low))
-        size = tf.cast(tf.size(error), error.dtype)
-        denominator = tf.sqrt((high_sq + 0.01 * low_sq) * size)
+            return tf.abs(step.h) * norm(error)
+        # Hairer's |h| sum(e^2) / sqrt(N (sum(e^2) + 0.01 sum(l^2))), written with RMS norms.
+        high_sq = tf.square(norm(error))
+        low_sq = tf.square(norm(_linear_combination(self.error_weights_low, step.stages) / scale))
+        denominator = tf.sqrt(high_sq + 0.01 * low_sq)
         safe = tf.where(denominator > 0, denominator, tf.ones_like(denominator))
         return tf.where(denominator > 0, tf.abs(step.h) * high_sq / safe, tf.zeros_like(denominator))

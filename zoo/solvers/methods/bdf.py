@@ -13,11 +13,13 @@ import tensorflow as tf
 
 from zoo.solvers import status as status_codes
 from zoo.solvers.controller import initial_step, rms_norm
-from zoo.solvers.loop import TimeGrid, min_step_size, newton_tolerance, run_implicit_loop, start_outputs
+from zoo.solvers.loop import (TimeGrid, min_step_size, newton_tolerance, record_step, run_implicit_loop,
+                              start_outputs, start_trail)
 from zoo.solvers.outputs import step_holds_output, write_outputs
 
 MAX_ORDER = 5
 NEWTON_MAXITER = 4
+REPLAY_ITERATIONS = 6
 MIN_FACTOR, MAX_FACTOR = 0.2, 10.0
 KAPPA = np.array([0, -0.1850, -1 / 9, -0.0823, -0.0415, 0])  # the NDF coefficients
 GAMMA = np.hstack((0, np.cumsum(1 / np.arange(1, MAX_ORDER + 1))))
@@ -50,6 +52,45 @@ def change_differences(d, order, factor):
     return tf.concat([top, d[MAX_ORDER + 1:]], axis=0)
 
 
+def predict(table, order, h):
+    """The predictor (the table's polynomial extrapolated one step), the NDF formula's psi and
+    c = h / alpha_order: the step's correction d = y1 - y_predict solves c f(t + h, y_predict + d) = psi + d."""
+    dtype = table.dtype
+    rows = tf.range(ROWS)
+    upto = tf.cast(rows <= order, dtype)[:, None]
+    y_predict = tf.reduce_sum(table * upto, axis=0)
+    weights = tf.where((rows >= 1) & (rows <= order), tf.pad(tf.constant(GAMMA, dtype), [[0, ROWS - MAX_ORDER - 1]]),
+                       0.0)
+    alpha = tf.gather(tf.constant(ALPHA, dtype), order)
+    psi = tf.linalg.matvec(table, weights, transpose_a=True) / alpha
+    return y_predict, psi, h / alpha
+
+
+def update_table(table, order, d):
+    """The difference table after an accepted step whose correction is d."""
+    rows = tf.range(ROWS)
+    table = tf.tensor_scatter_nd_update(table, [[order + 2]], [d - tf.gather(table, order + 1)])
+    table = tf.tensor_scatter_nd_update(table, [[order + 1]], [d])
+    summed = tf.cumsum(tf.where(rows[:, None] <= order + 1, table, 0.0), axis=0, reverse=True)
+    return tf.where(rows[:, None] <= order, summed, table)
+
+
+def interpolate(table, order, t_new, h, x, time, h_table):
+    """The backward-difference interpolant at time + x h (x a scalar or a column of them), from a
+    table of spacing h_table ending at t_new."""
+    dtype = table.dtype
+    t_out = time + x * h
+    m = tf.range(MAX_ORDER, dtype=dtype)
+    ratios = (t_out - (t_new - h_table * m)) / (h_table * (1 + m))
+    # A running product, not tf.math.cumprod: its gradient divides by the first ratio, which is
+    # exactly zero at the end of the step.
+    terms = [ratios[..., 0]]
+    for k in range(1, MAX_ORDER):
+        terms.append(terms[-1] * ratios[..., k])
+    terms = tf.stack(terms, axis=-1) * tf.cast(tf.range(1, MAX_ORDER + 1) <= order, dtype)
+    return table[0] + tf.tensordot(terms, table[1:MAX_ORDER + 1], axes=[[-1], [0]])
+
+
 class BDF:
     """Variable-order NDF/BDF with its own loop (order and step change together)."""
 
@@ -60,7 +101,8 @@ class BDF:
     error_order = 1
     stats_keys = ("jacobian_evals", "lu_decompositions")
 
-    def integrate(self, func, algebra, y0, f0, t, *, rtol, atol, first_step, step_size, max_steps):
+    def integrate(self, func, algebra, y0, f0, t, *, rtol, atol, first_step, step_size, max_steps,
+                  norm=rms_norm, record=False):
         if step_size is not None:
             raise ValueError("odeint: method 'bdf' chooses its own steps and order; drop step_size, or use "
                              "'radau' or 'rodas5p' for fixed steps.")
@@ -69,8 +111,7 @@ class BDF:
         t, count, t0, t_end, direction, interval = (grid.t, grid.count, grid.t0, grid.t_end, grid.direction,
                                                     grid.interval)
         newton_tol = newton_tolerance(rtol, dtype)
-        alpha, gamma, error_const = (tf.constant(v, dtype) for v in (ALPHA, GAMMA, ERROR_CONST))
-        rows = tf.range(ROWS)
+        error_const = tf.constant(ERROR_CONST, dtype)
 
         def jacobian(time, y):
             return tf.stop_gradient(algebra.jacobian(time, y))  # the converged step does not depend on J
@@ -79,15 +120,15 @@ class BDF:
         if first_step is not None:
             h_abs = tf.constant(first_step, dtype)
         else:
-            h_abs = tf.stop_gradient(initial_step(func, t0, y0, f0, direction, interval, 1, rtol, atol))
+            h_abs = tf.stop_gradient(initial_step(func, t0, y0, f0, direction, interval, 1, rtol, atol, norm))
             nfe += 1
 
         def newton(t_new, y_predict, c, psi, factored, scale):
-            def body(k, y, d, norm_old, has_rate, converged, stop, finite, worst):
+            def body(k, y, d, f, norm_old, has_rate, converged, stop, finite, worst):
                 f = func(t_new, y)
                 finite = tf.reduce_all(tf.math.is_finite(f))
                 dy = algebra.solve(factored, (c * f - psi - d) / c)
-                dy_norm = rms_norm(dy / scale)
+                dy_norm = norm(dy / scale)
                 rate = dy_norm / tf.where(has_rate, norm_old, tf.ones_like(norm_old))
                 remaining = tf.cast(NEWTON_MAXITER - k, dtype)
                 diverging = (has_rate & ((rate >= 1) | (rate ** remaining / (1 - rate) * dy_norm > newton_tol))) | ~finite
@@ -95,20 +136,21 @@ class BDF:
                 d_next = tf.where(diverging, d, d + dy)
                 done = ~diverging & ((dy_norm == 0) | (has_rate & (rate / (1 - rate) * dy_norm < newton_tol)))
                 worst = tf.cast(tf.argmax(tf.abs(dy) / scale), tf.int32)
-                return k + 1, y_next, d_next, dy_norm, tf.constant(True), done, diverging | done, finite, worst
+                return k + 1, y_next, d_next, f, dy_norm, tf.constant(True), done, diverging | done, finite, worst
 
-            def more(k, y, d, norm_old, has_rate, converged, stop, finite, worst):
+            def more(k, y, d, f, norm_old, has_rate, converged, stop, finite, worst):
                 return (k < NEWTON_MAXITER) & ~stop
 
             zero = tf.constant(0.0, dtype)
-            k, y, d, _, _, converged, _, finite, worst = tf.while_loop(
-                more, body, maximum_iterations=NEWTON_MAXITER, loop_vars=(tf.constant(0), y_predict, tf.zeros_like(y_predict), zero, tf.constant(False),
-                             tf.constant(False), tf.constant(False), tf.constant(True), tf.constant(0)))
-            return converged, k, y, d, finite, worst
+            k, y, d, f, _, _, converged, _, finite, worst = tf.while_loop(
+                more, body, maximum_iterations=NEWTON_MAXITER,
+                loop_vars=(tf.constant(0), y_predict, tf.zeros_like(y_predict), tf.zeros_like(y_predict), zero,
+                           tf.constant(False), tf.constant(False), tf.constant(False), tf.constant(True),
+                           tf.constant(0)))
+            return converged, k, y, d, f, finite, worst
 
         j0 = jacobian(t0, y0)
-        differences = tf.concat([y0[None], (f0 * h_abs * direction)[None], tf.zeros([ROWS - 2, tf.shape(y0)[0]], dtype)],
-                                axis=0)
+        differences = self.initial_table(y0, f0, h_abs, direction)
         zero_i = tf.constant(0, tf.int32)
         ys, status = start_outputs(y0, f0, count)
         loop_vars = dict(
@@ -133,16 +175,12 @@ class BDF:
             h = direction * h_abs
             t_new = time + h
 
-            upto = tf.cast(rows <= order, dtype)[:, None]
-            y_predict = tf.reduce_sum(d_table * upto, axis=0)
+            y_predict, psi, c = predict(d_table, order, h)
             scale = atol + rtol * tf.abs(y_predict)
-            weights = tf.where((rows >= 1) & (rows <= order), tf.pad(gamma, [[0, ROWS - MAX_ORDER - 1]]), 0.0)
-            psi = tf.linalg.matvec(d_table, weights, transpose_a=True) / tf.gather(alpha, order)
-            c = h / tf.gather(alpha, order)
 
             factored = tf.cond(lu_valid, lambda: v["factored"], lambda: algebra.factor(v["jac"], 1.0 / c))
             lu = v["lu"] + 1 - tf.cast(lu_valid, tf.int32)
-            converged, n_iter, y_new, d, finite, worst = newton(t_new, y_predict, c, psi, factored, scale)
+            converged, n_iter, y_new, d, f_new, finite, worst = newton(t_new, y_predict, c, psi, factored, scale)
             nfe = v["nfe"] + n_iter
             retry = ~converged & ~v["current_jac"]
 
@@ -151,8 +189,9 @@ class BDF:
                 fresh = algebra.factor(jac, 1.0 / c)
                 return (jac, fresh) + newton(t_new, y_predict, c, psi, fresh, scale)
 
-            jac, factored, converged, n_iter, y_new, d, finite, worst = tf.cond(
-                retry, with_fresh_jacobian, lambda: (v["jac"], factored, converged, n_iter, y_new, d, finite, worst))
+            jac, factored, converged, n_iter, y_new, d, f_new, finite, worst = tf.cond(
+                retry, with_fresh_jacobian,
+                lambda: (v["jac"], factored, converged, n_iter, y_new, d, f_new, finite, worst))
             nfe += tf.where(retry, n_iter, 0)
             jacobian_evals = v["jacobian_evals"] + tf.cast(retry, tf.int32)
             lu += tf.cast(retry, tf.int32)
@@ -160,7 +199,7 @@ class BDF:
 
             safety = 0.9 * (2 * NEWTON_MAXITER + 1) / (2 * NEWTON_MAXITER + tf.cast(n_iter, dtype))
             scale_new = atol + rtol * tf.abs(y_new)
-            error_norm = tf.stop_gradient(rms_norm(tf.gather(error_const, order) * d / scale_new))
+            error_norm = tf.stop_gradient(norm(tf.gather(error_const, order) * d / scale_new))
             order_f = tf.cast(order, dtype)
             accept = converged & (error_norm <= 1) & ~underflow
             shrink = tf.where(converged, tf.maximum(tf.constant(MIN_FACTOR, dtype),
@@ -172,15 +211,12 @@ class BDF:
                         tf.constant(0), tf.constant(False))
 
             def accepted():
-                table = tf.tensor_scatter_nd_update(d_table, [[order + 2]], [d - tf.gather(d_table, order + 1)])
-                table = tf.tensor_scatter_nd_update(table, [[order + 1]], [d])
-                summed = tf.cumsum(tf.where(rows[:, None] <= order + 1, table, 0.0), axis=0, reverse=True)
-                table = tf.where(rows[:, None] <= order, summed, table)
+                table = update_table(d_table, order, d)
                 steps_equal = equal_steps + 1
-                error_m = tf.where(order > 1, rms_norm(tf.gather(error_const, tf.maximum(order - 1, 0))
+                error_m = tf.where(order > 1, norm(tf.gather(error_const, tf.maximum(order - 1, 0))
                                                        * tf.gather(table, order) / scale_new), float("inf"))
                 error_p = tf.where(order < MAX_ORDER,
-                                   rms_norm(tf.gather(error_const, tf.minimum(order + 1, MAX_ORDER))
+                                   norm(tf.gather(error_const, tf.minimum(order + 1, MAX_ORDER))
                                             * tf.gather(table, tf.minimum(order + 2, ROWS - 1)) / scale_new),
                                    float("inf"))
                 norms = tf.stack([error_m, error_norm, error_p])
@@ -197,26 +233,23 @@ class BDF:
 
             d_next, order_next, h_next, equal_next, lu_keep = tf.cond(accept, accepted, rejected)
 
-            def dense(x):
-                # x = (t_out - time) / h; the interpolant is written in the new spacing of the table.
-                h_new = direction * h_next
-                t_out = time + x * h
-                m = tf.range(MAX_ORDER, dtype=dtype)
-                ratios = (t_out - (t_new - h_new * m)) / (h_new * (1 + m))
-                # A running product, not tf.math.cumprod: its gradient divides by the first ratio,
-                # which is exactly zero at the end of the step.
-                terms = [ratios[0]]
-                for k in range(1, MAX_ORDER):
-                    terms.append(terms[-1] * ratios[k])
-                terms = tf.stack(terms)
-                mask = tf.cast(tf.range(1, MAX_ORDER + 1) <= order_next, dtype)
-                return d_next[0] + tf.linalg.matvec(d_next[1:MAX_ORDER + 1], terms * mask, transpose_a=True)
+            def dense(x):  # the interpolant is written in the new spacing of the table
+                return interpolate(d_next, order_next, t_new, h, x, time, direction * h_next)
 
             has_output = accept & step_holds_output(t, count, direction, v["index"], t_new, at_end)
             index, ys = tf.cond(has_output,
                                 lambda: write_outputs(t, count, direction, v["index"], v["ys"], time, h, t_new,
                                                       at_end, dense),
                                 lambda: (v["index"], v["ys"]))
+            recorded = {}
+            if record:
+                entries = dict(t=time, h=h, y=v["y_last"], f=v["f_last"], table=v["d_accepted"],
+                               h_table=v["h_accepted"], order=order, d=d, h_next=h_next, order_next=order_next,
+                               lo=v["index"], hi=index)
+                recorded = dict(trail=record_step(v["trail"], accept, v["accepted"], entries),
+                                d_accepted=tf.where(accept, d_next, v["d_accepted"]),
+                                h_accepted=tf.where(accept, h_next, v["h_accepted"]),
+                                y_last=tf.where(accept, y_new, v["y_last"]), f_last=tf.where(accept, f_new, v["f_last"]))
             status = tf.where(underflow, tf.where(v["nonfinite"], status_codes.NON_FINITE,
                                                   tf.where(v["newton_failed"], status_codes.NEWTON_FAILURE,
                                                            status_codes.STEP_UNDERFLOW)), v["status"])
@@ -230,9 +263,39 @@ class BDF:
                 jac=jac, factored=factored, lu_valid=lu_keep & accept,
                 current_jac=tf.where(accept, False, current_jac), index=index, ys=ys, status=status,
                 nonfinite=tf.where(accept, False, ~finite), newton_failed=~converged & finite,
-                failing_component=tf.where(converged, v["failing_component"], worst))
+                failing_component=tf.where(converged, v["failing_component"], worst), **recorded)
 
+        if record:
+            scalar, integer, state = (dtype, []), (tf.int32, []), (dtype, y0.shape)
+            fields = dict(t=scalar, h=scalar, y=state, f=state, table=(dtype, differences.shape), h_table=scalar,
+                          order=integer,
+                          d=state, h_next=scalar, order_next=integer, lo=integer, hi=integer)
+            loop_vars.update(trail=start_trail(fields, max_steps), d_accepted=differences, h_accepted=h_abs,
+                             y_last=y0, f_last=f0)
         return run_implicit_loop(body, loop_vars, grid, max_steps, dtype)
+
+    @staticmethod
+    def initial_table(y0, f0, h_abs, direction):
+        size = tf.shape(y0)[0]
+        return tf.concat([y0[None], (f0 * h_abs * direction)[None], tf.zeros([ROWS - 2, size], y0.dtype)], axis=0)
+
+    @staticmethod
+    def replay(algebra, time, h, table, h_table, order, d, h_next, order_next):
+        """The checkpointed gradient's replay of an accepted step from the table the previous accepted
+        step left (spacing ``h_table``) and the converged correction ``d``: the table is rescaled to
+        this step, Newton iterations restarted from ``d`` with a fresh Jacobian carry the derivatives
+        of the converged step, and the table is updated and rescaled for the next step. Returns (the
+        next step's table, the dense output, evaluations)."""
+        direction = tf.sign(h)
+        table = change_differences(table, order, tf.abs(h) / h_table)
+        y_predict, psi, c = predict(table, order, h)
+        t_new = time + h
+        factored = algebra.factor(tf.stop_gradient(algebra.jacobian(t_new, y_predict)), 1.0 / c)
+        d = tf.stop_gradient(d)
+        for _ in range(REPLAY_ITERATIONS):
+            d = d + algebra.solve(factored, (c * algebra.func(t_new, y_predict + d) - psi - d) / c)
+        table = change_differences(update_table(table, order, d), order_next, h_next / tf.abs(h))
+        return table, lambda x: interpolate(table, order_next, t_new, h, x, time, direction * h_next), REPLAY_ITERATIONS
 
 
 BDF_METHOD = BDF()

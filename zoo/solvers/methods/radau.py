@@ -14,7 +14,8 @@ import tensorflow as tf
 
 from zoo.solvers import status as status_codes
 from zoo.solvers.controller import initial_step, mixed_scale, rms_norm
-from zoo.solvers.loop import TimeGrid, min_step_size, newton_tolerance, run_implicit_loop, start_outputs
+from zoo.solvers.loop import (TimeGrid, min_step_size, newton_tolerance, record_step, run_implicit_loop,
+                              start_outputs, start_trail)
 from zoo.solvers.outputs import step_holds_output, write_outputs
 
 _S6 = 6 ** 0.5
@@ -37,11 +38,50 @@ P = np.array([
     [13 / 3 - 7 * _S6 / 3, -23 / 3 + 22 * _S6 / 3, 10 / 3 - 5 * _S6],
     [1 / 3, -8 / 3, 10 / 3]])
 NEWTON_MAXITER = 6
+REPLAY_ITERATIONS = 6
 MIN_FACTOR, MAX_FACTOR = 0.2, 10.0
 
 
 def _complex_dtype(dtype):
     return tf.complex128 if dtype == tf.float64 else tf.complex64
+
+
+class _Stages:
+    """The transformed stage equations of one dtype: their linear systems and Newton increment."""
+
+    def __init__(self, algebra, dtype):
+        self.algebra = algebra
+        self.dtype, self.cdtype = dtype, _complex_dtype(dtype)
+        self.c, self.e, self.p = (tf.constant(m, dtype) for m in (C, E, P))
+        self.t_matrix, self.ti_matrix = tf.constant(T, dtype), tf.constant(TI, dtype)
+        self.ti_complex = tf.complex(self.ti_matrix[1], self.ti_matrix[2])
+
+    def factor(self, jacobian, h):
+        """LU factors of (mu_real / h - J) and (mu_complex / h - J)."""
+        real = self.algebra.factor(jacobian, tf.cast(MU_REAL, self.dtype) / h)
+        complex_ = self.algebra.factor(jacobian, tf.cast(MU_COMPLEX, self.cdtype) / tf.cast(h, self.cdtype))
+        return real, complex_
+
+    def newton_increment(self, time, y, h, w, z, factored):
+        """One simplified Newton iteration: the increment of the transformed stages w = TI z, and
+        whether the three stage derivatives were finite."""
+        real, complex_ = factored
+        f = tf.stack([self.algebra.func(time + self.c[i] * h, y + z[i]) for i in range(3)])
+        f_real = tf.linalg.matvec(tf.transpose(f), self.ti_matrix[0]) - MU_REAL / h * w[0]
+        f_complex = (tf.linalg.matvec(tf.cast(tf.transpose(f), self.cdtype), self.ti_complex)
+                     - tf.cast(MU_COMPLEX, self.cdtype) / tf.cast(h, self.cdtype) * tf.complex(w[1], w[2]))
+        dw_real = self.algebra.solve(real, f_real)
+        dw_complex = self.algebra.solve(complex_, f_complex)
+        return (tf.stack([dw_real, tf.math.real(dw_complex), tf.math.imag(dw_complex)]),
+                tf.reduce_all(tf.math.is_finite(f)))
+
+    def dense_coefficients(self, z):
+        """q with y(t0 + x h) = y0 + sum_j q_j x^(j+1): the collocation polynomial."""
+        return tf.linalg.matmul(self.p, z, transpose_a=True)
+
+    @staticmethod
+    def evaluate(y, q, x):
+        return y + x * (q[0] + x * (q[1] + x * q[2]))
 
 
 class RadauIIA:
@@ -54,16 +94,16 @@ class RadauIIA:
     error_order = 3
     stats_keys = ("jacobian_evals", "lu_decompositions")
 
-    def integrate(self, func, algebra, y0, f0, t, *, rtol, atol, first_step, step_size, max_steps):
+    def integrate(self, func, algebra, y0, f0, t, *, rtol, atol, first_step, step_size, max_steps,
+                  norm=rms_norm, record=False):
         dtype = y0.dtype
-        cdtype = _complex_dtype(dtype)
         grid = TimeGrid.of(t, dtype)
         t, count, t0, t_end, direction, interval = (grid.t, grid.count, grid.t0, grid.t_end, grid.direction,
                                                     grid.interval)
         newton_tol = newton_tolerance(rtol, dtype)
-        c, e, p = (tf.constant(m, dtype) for m in (C, E, P))
-        t_matrix, ti_matrix = tf.constant(T, dtype), tf.constant(TI, dtype)
-        ti_complex = tf.complex(ti_matrix[1], ti_matrix[2])
+        stages = _Stages(algebra, dtype)
+        c, e = stages.c, stages.e
+        t_matrix, ti_matrix = stages.t_matrix, stages.ti_matrix
 
         def jacobian(time, y):
             return tf.stop_gradient(algebra.jacobian(time, y))  # the converged step does not depend on J
@@ -75,30 +115,16 @@ class RadauIIA:
         elif first_step is not None:
             h_abs = tf.constant(first_step, dtype)
         else:
-            h_abs = tf.stop_gradient(initial_step(func, t0, y0, f0, direction, interval, 3, rtol, atol))
+            h_abs = tf.stop_gradient(initial_step(func, t0, y0, f0, direction, interval, 3, rtol, atol, norm))
             nfe += 1
-
-        def factor(j, h):
-            real = algebra.factor(j, tf.cast(MU_REAL, dtype) / h)
-            complex_ = algebra.factor(j, tf.cast(MU_COMPLEX, cdtype) / tf.cast(h, cdtype))
-            return real, complex_
+        factor = stages.factor
 
         def newton(time, y, h, z0, scale, factored):
-            real, complex_ = factored
-            m_real = MU_REAL / h
-            m_complex = tf.cast(MU_COMPLEX, cdtype) / tf.cast(h, cdtype)
             w0 = tf.linalg.matmul(ti_matrix, z0)
 
             def body(k, w, z, norm_old, rate, has_rate, converged, stop, finite, worst):
-                f = tf.stack([func(time + c[i] * h, y + z[i]) for i in range(3)])
-                finite = tf.reduce_all(tf.math.is_finite(f))
-                f_real = tf.linalg.matvec(tf.transpose(f), ti_matrix[0]) - m_real * w[0]
-                f_complex = (tf.linalg.matvec(tf.cast(tf.transpose(f), cdtype), ti_complex)
-                             - m_complex * tf.complex(w[1], w[2]))
-                dw_real = algebra.solve(real, f_real)
-                dw_complex = algebra.solve(complex_, f_complex)
-                dw = tf.stack([dw_real, tf.math.real(dw_complex), tf.math.imag(dw_complex)])
-                dw_norm = rms_norm(dw / scale)
+                dw, finite = stages.newton_increment(time, y, h, w, z, factored)
+                dw_norm = norm(dw / scale)
                 new_rate = tf.where(has_rate, dw_norm / tf.where(has_rate, norm_old, tf.ones_like(norm_old)), rate)
                 remaining = tf.cast(NEWTON_MAXITER - k, dtype)
                 diverging = has_rate & ((new_rate >= 1) | (new_rate ** remaining / (1 - new_rate) * dw_norm > newton_tol))
@@ -180,12 +206,12 @@ class RadauIIA:
             ze = tf.linalg.matvec(tf.transpose(z), e) / h
             error = algebra.solve(factored[0], f + ze)
             error_scale = mixed_scale(y, y_new, rtol, atol)
-            error_norm = rms_norm(error / error_scale)
+            error_norm = norm(error / error_scale)
             refine = converged & v["rejected_in_step"] & (error_norm > 1)
 
             def refined():
                 better = algebra.solve(factored[0], func(time, y + error) + ze)
-                return rms_norm(better / error_scale)
+                return norm(better / error_scale)
 
             error_norm = tf.stop_gradient(tf.cond(refine, refined, lambda: error_norm))
             nfe += tf.cast(refine, tf.int32)
@@ -217,16 +243,17 @@ class RadauIIA:
             jac = tf.cond(refresh, lambda: jacobian(t_new, y_new), lambda: jac)
             jacobian_evals += tf.cast(refresh, tf.int32)
 
-            q = tf.ensure_shape(tf.linalg.matmul(p, z, transpose_a=True), v["sol_q"].shape)  # y0 + sum_j q_j x^(j+1)
+            q = tf.ensure_shape(stages.dense_coefficients(z), v["sol_q"].shape)
             has_output = accept & step_holds_output(t, count, direction, v["index"], t_new, at_end)
-
-            def dense(x):
-                return y + x * (q[0] + x * (q[1] + x * q[2]))
-
             index, ys = tf.cond(has_output,
                                 lambda: write_outputs(t, count, direction, v["index"], v["ys"], time, h, t_new,
-                                                      at_end, dense),
+                                                      at_end, lambda x: stages.evaluate(y, q, x)),
                                 lambda: (v["index"], v["ys"]))
+            recorded = {}
+            if record:
+                recorded = dict(trail=record_step(v["trail"], accept, v["accepted"],
+                                                  dict(t=time, h=h, y=y, f=f, z=z, lo=v["index"], hi=index)),
+                                y_last=tf.where(accept, y_new, y), f_last=tf.where(accept, f_new, f))
 
             status = tf.where(underflow, tf.where(v["nonfinite"], status_codes.NON_FINITE,
                                                   tf.where(v["newton_failed"], status_codes.NEWTON_FAILURE,
@@ -249,9 +276,31 @@ class RadauIIA:
                 sol_h=tf.where(accept, h, v["sol_h"]), sol_y=tf.where(accept, y, v["sol_y"]),
                 has_sol=v["has_sol"] | accept, index=index, ys=ys, status=status,
                 nonfinite=tf.where(accept, False, ~finite), newton_failed=~converged & finite,
-                failing_component=tf.where(converged, v["failing_component"], worst))
+                failing_component=tf.where(converged, v["failing_component"], worst), **recorded)
 
+        if record:
+            scalar, state = (dtype, []), (dtype, y0.shape)
+            loop_vars.update(trail=start_trail(dict(t=scalar, h=scalar, y=state, f=state, z=(dtype, [3] + y0.shape),
+                                                    lo=(tf.int32, []), hi=(tf.int32, [])), max_steps),
+                             y_last=y0, f_last=f0)
         return run_implicit_loop(body, loop_vars, grid, max_steps, dtype)
+
+    @staticmethod
+    def replay(algebra, time, y, h, z):
+        """The checkpointed gradient's replay of an accepted step from its converged stages ``z``:
+        Newton iterations restarted there, with a fresh Jacobian, carry the derivatives of the
+        collocation solution (the implicit function theorem's, to the iterations' contraction)
+        without storing the forward iterations. Returns (y1, dense output, evaluations)."""
+        stages = _Stages(algebra, y.dtype)
+        factored = stages.factor(tf.stop_gradient(algebra.jacobian(time, y)), h)
+        z = tf.stop_gradient(z)
+        w = tf.linalg.matmul(stages.ti_matrix, z)
+        for _ in range(REPLAY_ITERATIONS):
+            dw, _ = stages.newton_increment(time, y, h, w, z, factored)
+            w = w + dw
+            z = tf.linalg.matmul(stages.t_matrix, w)
+        q = stages.dense_coefficients(z)
+        return y + z[2], lambda x: stages.evaluate(y, q, x), 3 * REPLAY_ITERATIONS
 
 
 RADAU = RadauIIA()

@@ -116,8 +116,8 @@ class Rosenbrock:
         still the Jacobian at the point the next attempt starts from."""
         return cache[0], cache[1], ~accepted
 
-    def error_norm(self, step, rtol, atol):
-        return rms_norm(step.stages[-1] / mixed_scale(step.y0, step.y1, rtol, atol))
+    def error_norm(self, step, rtol, atol, norm=rms_norm):
+        return norm(step.stages[-1] / mixed_scale(step.y0, step.y1, rtol, atol))
 
 
 def _jacobian_shape(algebra, y0):
