@@ -147,21 +147,7 @@ def _validate_options(method, rtol, atol, first_step, step_size, max_steps, grad
         if changed:
             raise ValueError(f"odeint: {', '.join(changed)} only apply to gradient='adjoint' (got "
                              f"gradient={gradient!r}); drop them or pass gradient='adjoint'.")
-    adjoint_options = dict(adjoint_options)
-    backward = get_method(adjoint_options["adjoint_method"] or method)
-    if step_size is None and not backward.adaptive:
-        raise ValueError(f"odeint: adjoint_method {backward.name!r} takes fixed steps, but the forward solve "
-                         "is adaptive; pass step_size=..., or an adaptive adjoint_method such as 'dopri5'.")
-    if backward.name == "bdf" and step_size is not None:
-        raise ValueError("odeint: adjoint_method 'bdf' chooses its own steps; with step_size=... use another "
-                         "adjoint_method.")
     rtol, atol = _positive_float("rtol", rtol, allow_zero=False), _positive_float("atol", atol, allow_zero=True)
-    for name, default in (("adjoint_rtol", rtol), ("adjoint_atol", atol)):
-        value = adjoint_options[name]
-        adjoint_options[name] = default if value is None else _positive_float(name, value, name == "adjoint_atol")
-    adjoint_options["adjoint_method"] = backward.name
-    adjoint_options["adjoint_seminorm"] = bool(adjoint_options["adjoint_seminorm"])
-    adjoint_options["adjoint_interpolate"] = bool(adjoint_options["adjoint_interpolate"])
     if first_step is not None:
         first_step = _positive_float("first_step", first_step, allow_zero=False)
     if step_size is not None:
@@ -173,8 +159,24 @@ def _validate_options(method, rtol, atol, first_step, step_size, max_steps, grad
         raise ValueError(f"odeint: max_steps must be a positive integer, got {max_steps!r}.")
     if jacobian is not None and not callable(jacobian):
         raise ValueError(f"odeint: jacobian must be a callable jacobian(t, y), got {type(jacobian).__name__}.")
+    adjoint_options = _validate_adjoint_options(dict(adjoint_options), method, rtol, atol, step_size)
     return _Options(method, rtol, atol, first_step, step_size, int(max_steps), gradient, jacobian,
                     bool(independent_batch), **adjoint_options)
+
+
+def _validate_adjoint_options(options, method, rtol, atol, step_size):
+    backward = get_method(options["adjoint_method"] or method)
+    if step_size is None and not backward.adaptive:
+        raise ValueError(f"odeint: adjoint_method {backward.name!r} takes fixed steps, but the forward solve "
+                         "is adaptive; pass step_size=..., or an adaptive adjoint_method such as 'dopri5'.")
+    if backward.name == "bdf" and step_size is not None:
+        raise ValueError("odeint: adjoint_method 'bdf' chooses its own steps; with step_size=... use another "
+                         "adjoint_method.")
+    for name, default in (("adjoint_rtol", rtol), ("adjoint_atol", atol)):
+        value = options[name]
+        options[name] = default if value is None else _positive_float(name, value, name == "adjoint_atol")
+    return dict(options, adjoint_method=backward.name, adjoint_seminorm=bool(options["adjoint_seminorm"]),
+                adjoint_interpolate=bool(options["adjoint_interpolate"]))
 
 
 def _positive_float(name, value, allow_zero):
