@@ -23,12 +23,12 @@ from zoo.solvers.controller import rms_norm
 from zoo.solvers.loop import keep_shapes
 
 
-def adjoint(func, y0, t, forward, backward, *, seminorm, interpolate, max_steps, counter=None):
+def adjoint(func, y0, t, forward, backward, *, seminorm, interpolate, max_steps, on_backward=None):
     """Solves with ``forward(y0, t, record)`` and returns (ys, stats, where) whose gradient comes
     from the adjoint solves ``backward(dynamics, state, times, norm)``.
 
-    ``func`` maps (t, flat y) to flat dy/dt; ``counter``, when given, is a variable that receives
-    the backward pass's evaluations of func."""
+    ``func`` maps (t, flat y) to flat dy/dt; ``on_backward``, when given, is called with the
+    backward pass's evaluations of func and returns the op that records them."""
     side = {}
 
     @tf.custom_gradient
@@ -40,8 +40,8 @@ def adjoint(func, y0, t, forward, backward, *, seminorm, interpolate, max_steps,
         def gradient(g_ys, variables=None):
             variables = list(variables or [])
             grads, grad_vars, nfe = _backward(func, ys, t, trail, g_ys, variables, backward, seminorm, max_steps)
-            if counter is not None:
-                with tf.control_dependencies([counter.assign(nfe)]):
+            if on_backward is not None:
+                with tf.control_dependencies([on_backward(nfe)]):
                     grads = tf.nest.map_structure(tf.identity, grads)
             return grads, grad_vars
 

@@ -16,10 +16,11 @@ from tensorflow.python.ops import control_flow_util
 from zoo.solvers.methods.bdf import BDF
 
 
-def checkpointed(method, func, algebra, y0, t, run, fixed_step, counter=None):
+def checkpointed(method, func, algebra, y0, t, run, fixed_step, on_backward=None):
     """Solves with ``run(y0, t)`` (an integration with ``record=True``) and returns (ys, stats, where),
     whose gradient with respect to y0, t and the variables func reads is computed by replay.
-    ``counter``, when given, is a variable that receives the backward pass's evaluations."""
+    ``on_backward``, when given, is called with the backward pass's evaluations (an int32 tensor)
+    and returns the op that records them."""
     replay = _replay_for(method)
     side = {}
 
@@ -33,8 +34,8 @@ def checkpointed(method, func, algebra, y0, t, run, fixed_step, counter=None):
             variables = list(variables or [])
             grads, grad_vars, nfe = _backward(replay, method, func, algebra, y0, t, trail, g_ys, variables,
                                               fixed_step)
-            if counter is not None:
-                with tf.control_dependencies([counter.assign(nfe)]):
+            if on_backward is not None:
+                with tf.control_dependencies([on_backward(nfe)]):
                     grads = tf.nest.map_structure(tf.identity, grads)
             return grads, grad_vars
 

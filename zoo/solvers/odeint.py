@@ -45,7 +45,7 @@ class _Options:
 def odeint(func, y0, t, *, method="dopri5", rtol=1e-6, atol=1e-8, first_step=None, step_size=None,
            max_steps=100_000, gradient="direct", return_stats=False, jacobian=None, independent_batch=False,
            adjoint_method=None, adjoint_rtol=None, adjoint_atol=None, adjoint_seminorm=True,
-           adjoint_interpolate=False):
+           adjoint_interpolate=False, backward_nfe=None):
     """Solves dy/dt = func(t, y) with y(t[0]) = y0 and returns y at every time in ``t``.
 
     Args:
@@ -92,6 +92,8 @@ def odeint(func, y0, t, *, method="dopri5", rtol=1e-6, atol=1e-8, first_step=Non
       adjoint_interpolate: gradient="adjoint" only: read the state during the backward solve from a
         cubic Hermite interpolant of the forward steps instead of solving it backwards, which is
         unstable for dynamics that contract strongly; memory then grows with steps x state.
+      backward_nfe: gradient "checkpoint" or "adjoint": an int32 variable to which each gradient
+        computation adds its backward evaluations (how Keras layers report a mean over batches).
 
     Returns:
       ``ys`` with the structure of ``y0``, each leaf with a leading axis of ``len(t)``; ``ys[0]`` is
@@ -110,10 +112,15 @@ def odeint(func, y0, t, *, method="dopri5", rtol=1e-6, atol=1e-8, first_step=Non
                            adjoint_seminorm=adjoint_seminorm, adjoint_interpolate=adjoint_interpolate)
     options = _validate_options(method, rtol, atol, first_step, step_size, max_steps, gradient, jacobian,
                                 independent_batch, adjoint_options)
-    counter = _backward_counter(func, options) if return_stats and gradient != "direct" else None
+    counter, on_backward = None, None
+    if backward_nfe is not None and gradient != "direct":
+        on_backward = backward_nfe.assign_add
+    elif return_stats and gradient != "direct":
+        counter = _backward_counter(func, options)
+        on_backward = counter.assign
     if tf.executing_eagerly():
         t = _validated_times(t, StateLayout(y0).dtype)  # values are known here: check them now
-        ys, stats, where = _compiled_solver(func, options, counter)(y0, t)
+        ys, stats, where = _compiled_solver(func, options, on_backward)(y0, t)
         code = int(stats["status"])
         if code != status_codes.SUCCESS:
             raise status_codes.SolverError(
@@ -124,7 +131,7 @@ def odeint(func, y0, t, *, method="dopri5", rtol=1e-6, atol=1e-8, first_step=Non
                                                                        options.independent_batch)),
                 status=code)
     else:
-        ys, stats, where = _solve(func, y0, t, options, counter)
+        ys, stats, where = _solve(func, y0, t, options, on_backward)
         if not _in_xla_context():
             message = status_codes.graph_failure_message(stats["status"], where, stats["steps"],
                                                          stats["accepted_steps"], stats["rejected_steps"],
@@ -190,7 +197,7 @@ def _positive_float(name, value, allow_zero):
     return value
 
 
-def _solve(func, y0, t, options, counter=None):
+def _solve(func, y0, t, options, on_backward=None):
     method = get_method(options.method)
     layout = StateLayout(y0, batch_major=options.independent_batch and method.implicit)
     t = _validated_times(t, layout.dtype)
@@ -216,7 +223,7 @@ def _solve(func, y0, t, options, counter=None):
         fixed_step = options.step_size is not None or not method.adaptive
         ys, stats, where = checkpointed(method, flat_func, solver.algebra, y0_flat, t,
                                         lambda y0, t: solver(y0, flat_func(t[0], y0), t, record=True), fixed_step,
-                                        counter)
+                                        on_backward)
     elif gradient == "adjoint":
         backward_method = get_method(options.adjoint_method)
 
@@ -229,7 +236,7 @@ def _solve(func, y0, t, options, counter=None):
                                    lambda y0, t, record: solver(y0, flat_func(t[0], y0), t, record=record),
                                    backward, seminorm=options.adjoint_seminorm,
                                    interpolate=options.adjoint_interpolate, max_steps=options.max_steps,
-                                   counter=counter)
+                                   on_backward=on_backward)
     else:
         ys, stats, where = solver(y0_flat, layout.flatten(first), t)
     return layout.unflatten_trajectory(ys), stats, where
@@ -327,20 +334,20 @@ def _owner(func):
     return func, None
 
 
-def _compiled_solver(func, options, counter):
+def _compiled_solver(func, options, on_backward):
     owner, unbound = _owner(func)
     try:
         per_owner = _COMPILED.setdefault(owner, {})
     except TypeError:  # not weak-referenceable: trace for this call only
-        return tf.function(lambda y0, t: _solve(func, y0, t, options, counter), autograph=False)
-    key = (unbound, options, counter is not None)
+        return tf.function(lambda y0, t: _solve(func, y0, t, options, on_backward), autograph=False)
+    key = (unbound, options, on_backward)
     if key not in per_owner:
         owner_ref = weakref.ref(owner)
 
         def solve(y0, t):
             target = owner_ref()
             bound = target if unbound is None else unbound.__get__(target)
-            return _solve(bound, y0, t, options, counter)
+            return _solve(bound, y0, t, options, on_backward)
 
         per_owner[key] = tf.function(solve, autograph=False)
     return per_owner[key]
