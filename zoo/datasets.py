@@ -53,12 +53,13 @@ def mnist(split="train", data_dir=None, batch_size=None):
     if split not in SPLITS:
         raise ValueError(f"mnist: unknown split {split!r}; choose one of {SPLITS}.")
     builder = tfds.builder("mnist", data_dir=data_dir)
-    if not tf.io.gfile.exists(builder.data_path) or not builder.info.splits:
+    try:
+        dataset = builder.as_dataset(split="train" if split == "train" else "test", as_supervised=True,
+                                     shuffle_files=False)
+    except (AssertionError, FileNotFoundError, tf.errors.NotFoundError) as error:  # tfds asserts it is prepared
         raise ValueError(
             f"mnist: no prepared copy of tensorflow-datasets' 'mnist' in {builder.data_dir!r}. odezoo never "
             "downloads; on a machine with network access run tfds.builder('mnist', data_dir=DIR)"
-            ".download_and_prepare() and pass data_dir=DIR, or use zoo.datasets.digits().")
-    dataset = builder.as_dataset(split="train" if split == "train" else "test", as_supervised=True,
-                                 shuffle_files=False)
+            ".download_and_prepare() and pass data_dir=DIR, or use zoo.datasets.digits().") from error
     dataset = dataset.map(lambda image, label: (tf.cast(image, tf.float32) / 255.0, tf.cast(label, tf.int32)))
     return dataset.batch(batch_size) if batch_size else dataset

@@ -33,10 +33,13 @@ class ODENetClassifier(keras.Model):
         x = keras.layers.Conv2D(filters, 3, name="stem_conv1")(inputs)
         x = keras.layers.GroupNormalization(groups_used, name="stem_norm1")(x)
         x = keras.layers.ReLU(name="stem_relu1")(x)
-        x = keras.layers.Conv2D(filters, 4, strides=2, padding="same", name="stem_conv2")(x)
+        # PyTorch's padding=1 on both sides (Keras' "same" pads asymmetrically): 28 -> 26 -> 13 -> 6.
+        x = keras.layers.ZeroPadding2D(1, name="stem_pad2")(x)
+        x = keras.layers.Conv2D(filters, 4, strides=2, name="stem_conv2")(x)
         x = keras.layers.GroupNormalization(groups_used, name="stem_norm2")(x)
         x = keras.layers.ReLU(name="stem_relu2")(x)
-        x = keras.layers.Conv2D(filters, 4, strides=2, padding="same", name="stem_conv3")(x)
+        x = keras.layers.ZeroPadding2D(1, name="stem_pad3")(x)
+        x = keras.layers.Conv2D(filters, 4, strides=2, name="stem_conv3")(x)
         x = ODEBlock(ConvODEDynamics(filters, groups, name="ode_dynamics"), method=method, rtol=rtol, atol=atol,
                      gradient=gradient, max_steps=max_steps, name="ode_block")(x)
         x = keras.layers.GroupNormalization(groups_used, name="head_norm")(x)
