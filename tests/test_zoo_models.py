@@ -58,9 +58,9 @@ def test_odenet_trains_on_digits_to_90_percent():
     keras.utils.set_random_seed(0)
     train = zoo.datasets.digits("train").shuffle(2048, seed=0).batch(64)
     eval_x, eval_y = zoo.datasets.digits_arrays("eval")
-    model = zoo.ODENetClassifier(input_shape=(8, 8, 1), filters=16, groups=8)
-    model.compile(optimizer=keras.optimizers.Adam(5e-3), loss=LOSS, metrics=["accuracy"])
-    history = model.fit(train, epochs=6, verbose=0)
+    model = zoo.ODENetClassifier(input_shape=(8, 8, 1), filters=32, groups=8)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3), loss=LOSS, metrics=["accuracy"])
+    history = model.fit(train, epochs=8, verbose=0)
     assert "nfe_forward" in history.history
     assert accuracy(model, eval_x, eval_y) >= 0.90
 

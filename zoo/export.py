@@ -20,6 +20,8 @@ def export_saved_model(model, directory):
         raise ValueError(f"export_saved_model: the model's input shape {shape} must be fully known.")
     module = tf.Module()
     module.model = model
+    # Layers' metrics (the ODE block's NFE counters) update when called: the SavedModel holds them too.
+    module.metric_variables = [variable for metric in model.metrics for variable in metric.variables]
 
     @tf.function(input_signature=[tf.TensorSpec((None,) + shape, tf.float32, name="images")])
     def serve_images(images):
