@@ -15,6 +15,19 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"odezoo {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("doctor", help="print the versions odezoo runs on and check that they load together")
+    run = commands.add_parser("run", help="run the TFX pipeline locally (LocalDagRunner, SQLite ML Metadata)")
+    run.add_argument("--model", default="odenet", help="the zoo model to train (default: odenet)")
+    run.add_argument("--data", default="digits",
+                     help="digits (embedded, default) | tfds:NAME[@DATA_DIR] | csv:PATH | tfrecord:PATH")
+    run.add_argument("--epochs", type=int, default=None, help="training epochs (default: the config's)")
+    run.add_argument("--pipeline-root", default="pipeline_output",
+                     help="folder for the run's artifacts, ML Metadata and pushed models (default: pipeline_output)")
+    run.add_argument("--base-model", default=None,
+                     help="fine-tune from a pushed model's folder or a preset name (see zoo.presets.list())")
+    run.add_argument("--schema", default=None, help="validate the data against this schema.pbtxt (from a good run)")
+    run.add_argument("--limit", type=int, default=0, help="at most this many examples per split (0: all)")
+    run.add_argument("--accuracy-threshold", type=float, default=None,
+                     help="the eval accuracy a model needs to be pushed (default: the config's)")
     return parser
 
 
@@ -25,6 +38,10 @@ def main(argv=None):
         from pipeline import doctor
 
         return doctor.main()
+    if args.command == "run":
+        from pipeline import run_command
+
+        return run_command.main(args)
     parser.print_help()
     return 2
 
