@@ -6,13 +6,14 @@ export TF_USE_LEGACY_KERAS := 0
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: setup run test bench bench-peers lock clean
-BENCH_SCRIPTS := bench/solvers.py bench/stiff.py bench/gradients.py
+BENCH_SCRIPTS := bench/solvers.py bench/stiff.py bench/gradients.py bench/odenet.py
 
 setup:
 	@bash tools/setup.sh
 
+# The local TFX pipeline on the embedded digits: trains, evaluates and pushes an ODE-Net.
 run: setup
-	$(VENV)/bin/odezoo doctor
+	$(VENV)/bin/odezoo run
 
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
