@@ -15,6 +15,8 @@ setup:
 run: setup
 	$(VENV)/bin/odezoo run
 
+# Two workers, one test file each (module fixtures such as a pipeline run stay in one process).
+PYTEST_ARGS ?= -n 2 --dist loadfile
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 

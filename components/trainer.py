@@ -57,11 +57,12 @@ def _dataset(file_pattern, transform_output, batch_size, shape, shuffle):
 
 
 def _base_model(path):
-    keras_file = os.path.join(path, KERAS_FILE)
-    if not tf.io.gfile.exists(keras_file):
-        raise ValueError(f"Trainer: the base model {path!r} has no {KERAS_FILE}; give a pushed odezoo model "
-                         "or a preset.")
-    return keras.saving.load_model(keras_file)
+    # TFX hands over <artifact uri>/Format-Serving, which an imported folder does not have.
+    for folder in (path, os.path.dirname(path.rstrip("/"))):
+        keras_file = os.path.join(folder, KERAS_FILE)
+        if tf.io.gfile.exists(keras_file):
+            return keras.saving.load_model(keras_file)
+    raise ValueError(f"Trainer: the base model {path!r} has no {KERAS_FILE}; give a pushed odezoo model or a preset.")
 
 
 def run_fn(fn_args):

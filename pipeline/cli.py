@@ -1,6 +1,7 @@
 """The `odezoo` command line."""
 
 import argparse
+import importlib.metadata
 import os
 import sys
 
@@ -9,7 +10,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def build_parser():
-    from zoo.version import __version__
+    __version__ = importlib.metadata.version("odezoo")  # importing zoo would load TensorFlow
 
     parser = argparse.ArgumentParser(prog="odezoo", description="Neural ODEs for TensorFlow and Keras 3.")
     parser.add_argument("--version", action="version", version=f"odezoo {__version__}")
