@@ -29,6 +29,25 @@ def build_parser():
     run.add_argument("--limit", type=int, default=0, help="at most this many examples per split (0: all)")
     run.add_argument("--accuracy-threshold", type=float, default=None,
                      help="the eval accuracy a model needs to be pushed (default: the config's)")
+    kubeflow = commands.add_parser("kubeflow", help="compile the pipeline for Kubeflow Pipelines, or submit it")
+    actions = kubeflow.add_subparsers(dest="action", metavar="ACTION")
+    compile_ = actions.add_parser("compile", help="write the KFP v2 pipeline YAML")
+    compile_.add_argument("--model", default="odenet")
+    compile_.add_argument("--data", default="digits")
+    compile_.add_argument("--epochs", type=int, default=None)
+    compile_.add_argument("--gpus", type=int, default=0, help="GPUs for the Trainer (default 0)")
+    compile_.add_argument("--gpu-type", default="nvidia.com/gpu")
+    compile_.add_argument("--image", default="odezoo:0.1.0", help="the image of every task but the Trainer")
+    compile_.add_argument("--trainer-image", default=None, help="the Trainer's image (default: --image)")
+    compile_.add_argument("--pipeline-root", required=True, help="gs://... or s3://... the cluster can write")
+    compile_.add_argument("--node-selector", action="append", default=[], help="key=value for the Trainer's node")
+    compile_.add_argument("--toleration", action="append", default=[], help="key=value:Effect for the Trainer")
+    compile_.add_argument("--base-model", default=None, help="a pushed model's URI to fine-tune from")
+    compile_.add_argument("-o", "--output", default="pipeline.yaml")
+    submit = actions.add_parser("submit", help="create a run from a compiled pipeline")
+    submit.add_argument("--host", required=True, help="the Kubeflow Pipelines API endpoint")
+    submit.add_argument("--experiment", default=None)
+    submit.add_argument("package")
     return parser
 
 
@@ -43,6 +62,10 @@ def main(argv=None):
         from pipeline import run_command
 
         return run_command.main(args)
+    if args.command == "kubeflow" and args.action:
+        from kubeflow import command
+
+        return command.main(args)
     parser.print_help()
     return 2
 

@@ -1,0 +1,34 @@
+"""``odezoo kubeflow compile`` and ``odezoo kubeflow submit``."""
+
+import sys
+
+
+def main(args):
+    try:
+        if args.action == "compile":
+            return _compile(args)
+        from kubeflow.submit import submit
+
+        print(submit(args.host, args.package, experiment=args.experiment))
+        return 0
+    except (ValueError, RuntimeError) as error:
+        print(f"odezoo kubeflow {args.action}: {error}", file=sys.stderr)
+        return 2
+
+
+def _compile(args):
+    from kubeflow.compiler import KubeflowOptions, parse_node_selector, parse_toleration
+    from pipeline.config import PipelineConfig
+
+    options = KubeflowOptions(pipeline_root=args.pipeline_root, image=args.image, trainer_image=args.trainer_image,
+                              gpus=args.gpus, gpu_type=args.gpu_type,
+                              node_selectors=dict(parse_node_selector(s) for s in args.node_selector),
+                              tolerations=tuple(parse_toleration(t) for t in args.toleration))
+    overrides = {"epochs": args.epochs} if args.epochs is not None else {}
+    config = PipelineConfig(model=args.model, data=args.data, base_model=args.base_model, **overrides)
+    from kubeflow.compiler import compile_pipeline
+
+    spec = compile_pipeline(config, options, args.output)
+    tasks = list(spec["root"]["dag"]["tasks"])
+    print(f"wrote {args.output}: {len(tasks)} tasks: {', '.join(tasks)}")
+    return 0
