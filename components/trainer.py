@@ -75,12 +75,13 @@ def run_fn(fn_args):
     evaluation = _dataset(fn_args.eval_files, transform_output, 256, shape, shuffle=False)
 
     keras.utils.set_random_seed(int(config.get("seed", 0)))
-    if fn_args.base_model:
-        model = _base_model(fn_args.base_model)
-    else:
-        model = build_model(config, shape)
-    model.compile(optimizer=keras.optimizers.Adam(float(config.get("learning_rate", 3e-3))),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    # Several GPUs (a Kubeflow Trainer pod with --gpus N): one replica per GPU.
+    gpus = tf.config.list_physical_devices("GPU")
+    strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+    with strategy.scope():
+        model = _base_model(fn_args.base_model) if fn_args.base_model else build_model(config, shape)
+        model.compile(optimizer=keras.optimizers.Adam(float(config.get("learning_rate", 3e-3))),
+                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     model.fit(train, epochs=int(config.get("epochs", 1)), validation_data=evaluation, verbose=2,
               callbacks=[keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir)])
     export(model, transform_output, fn_args.serving_model_dir, shape)

@@ -17,7 +17,7 @@ def main(args):
 
 
 def _compile(args):
-    from kubeflow.compiler import KubeflowOptions, parse_node_selector, parse_toleration
+    from kubeflow.options import KubeflowOptions, check_output, parse_node_selector, parse_toleration
     from pipeline.config import PipelineConfig
 
     options = KubeflowOptions(pipeline_root=args.pipeline_root, image=args.image, trainer_image=args.trainer_image,
@@ -26,7 +26,8 @@ def _compile(args):
                               tolerations=tuple(parse_toleration(t) for t in args.toleration))
     overrides = {"epochs": args.epochs} if args.epochs is not None else {}
     config = PipelineConfig(model=args.model, data=args.data, base_model=args.base_model, **overrides)
-    from kubeflow.compiler import compile_pipeline
+    check_output(args.output)
+    from kubeflow.compiler import compile_pipeline  # loads TFX: only once the arguments are good
 
     spec = compile_pipeline(config, options, args.output)
     tasks = list(spec["root"]["dag"]["tasks"])
