@@ -7,6 +7,8 @@ def main(args):
     try:
         if args.action == "compile":
             return _compile(args)
+        if args.action == "replay":
+            return _replay(args)
         from kubeflow.submit import submit
 
         print(submit(args.host, args.package, experiment=args.experiment))
@@ -25,7 +27,10 @@ def _compile(args):
                               node_selectors=dict(parse_node_selector(s) for s in args.node_selector),
                               tolerations=tuple(parse_toleration(t) for t in args.toleration))
     overrides = {"epochs": args.epochs} if args.epochs is not None else {}
-    config = PipelineConfig(model=args.model, data=args.data, base_model=args.base_model, **overrides)
+    if args.accuracy_threshold is not None:
+        overrides["accuracy_threshold"] = args.accuracy_threshold
+    config = PipelineConfig(model=args.model, data=args.data, base_model=args.base_model, example_limit=args.limit,
+                            **overrides)
     check_output(args.output)
     from kubeflow.compiler import compile_pipeline  # loads TFX: only once the arguments are good
 
@@ -33,3 +38,17 @@ def _compile(args):
     tasks = list(spec["root"]["dag"]["tasks"])
     print(f"wrote {args.output}: {len(tasks)} tasks: {', '.join(tasks)}")
     return 0
+
+
+def _replay(args):
+    import time
+
+    from kubeflow.replay import replay
+
+    started = time.perf_counter()
+    timings, pushed, _ = replay(args.package, args.root)
+    for name, seconds in timings:
+        print(f"{name:<34} {seconds:8.1f}")
+    print(f"{'whole replay':<34} {time.perf_counter() - started:8.1f}")
+    print(f"pushed: {pushed or 'nothing'}")
+    return 0 if pushed else 1

@@ -37,9 +37,7 @@ def compile_pipeline(config: PipelineConfig, options: KubeflowOptions, output):
     folder = check_output(output)
     root = options.pipeline_root.rstrip("/")
     config = dataclasses.replace(config, pipeline_root=root, serving_dir=f"{root}/serving")
-    pipeline = create_pipeline(config, with_baseline=False,
-                               beam_pipeline_args=["--direct_running_mode=multi_processing",
-                                                   "--direct_num_workers=0"])
+    pipeline = create_pipeline(config, with_baseline=False)  # Beam in the task's process, as locally
     images = {}
     for component in pipeline.components:
         images[component.id] = options.image
@@ -52,6 +50,7 @@ def compile_pipeline(config: PipelineConfig, options: KubeflowOptions, output):
         output_dir=folder, output_filename=os.path.basename(output))
     job = runner.run(pipeline, write_out=False)
     spec = job["pipelineSpec"]
+    spec["defaultPipelineRoot"] = root  # KFP's default for runs that do not name one
     documents = [spec]
     platform = platform_spec(spec, options)
     if platform:

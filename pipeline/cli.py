@@ -43,11 +43,16 @@ def build_parser():
     compile_.add_argument("--node-selector", action="append", default=[], help="key=value for the Trainer's node")
     compile_.add_argument("--toleration", action="append", default=[], help="key=value:Effect for the Trainer")
     compile_.add_argument("--base-model", default=None, help="a pushed model's URI to fine-tune from")
+    compile_.add_argument("--limit", type=int, default=0, help="at most this many examples per split (0: all)")
+    compile_.add_argument("--accuracy-threshold", type=float, default=None)
     compile_.add_argument("-o", "--output", default="pipeline.yaml")
     submit = actions.add_parser("submit", help="create a run from a compiled pipeline")
     submit.add_argument("--host", required=True, help="the Kubeflow Pipelines API endpoint")
     submit.add_argument("--experiment", default=None)
     submit.add_argument("package")
+    replay = actions.add_parser("replay", help="run every task of a compiled pipeline here, as the cluster would")
+    replay.add_argument("package")
+    replay.add_argument("--root", required=True, help="local folder for the replay's artifacts")
     return parser
 
 

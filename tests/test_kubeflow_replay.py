@@ -1,0 +1,52 @@
+"""The local replay of a tiny compiled pipeline: every task through TFX's Kubeflow V2 entrypoint, ending
+with a blessed, pushed model that loads and scores."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+_SCORE = """
+import json, sys
+import tensorflow as tf
+serve = tf.saved_model.load(sys.argv[1]).signatures["serving_default"]
+records = tf.data.TFRecordDataset(tf.io.gfile.glob(sys.argv[2]), compression_type="GZIP")
+batch = next(iter(records.batch(1000)))
+labels = tf.io.parse_example(batch, {"label": tf.io.FixedLenFeature([], tf.int64)})["label"]
+classes = tf.cast(serve(examples=batch)["classes"], tf.int64)
+print(json.dumps({"accuracy": float(tf.reduce_mean(tf.cast(classes == labels, tf.float32))), "n": int(batch.shape[0])}))
+"""
+
+
+@pytest.mark.slow
+def test_replay_of_a_compiled_pipeline_pushes_a_model_that_scores(tmp_path):
+    package = tmp_path / "pipeline.yaml"
+    compiled = subprocess.run([sys.executable, "-m", "pipeline.cli", "kubeflow", "compile", "--pipeline-root",
+                               "gs://bucket/odezoo", "--epochs", "1", "--limit", "300", "--accuracy-threshold", "0.0",
+                               "-o", str(package)], capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=600)
+    assert compiled.returncode == 0, compiled.stderr[-2000:]
+    spec = next(yaml.safe_load_all(package.read_text()))
+    replayed = subprocess.run([sys.executable, "-m", "pipeline.cli", "kubeflow", "replay", str(package), "--root",
+                               str(tmp_path / "replay")], capture_output=True, text=True, cwd=ROOT, env=ENV,
+                              timeout=1500)
+    assert replayed.returncode == 0, replayed.stderr[-3000:]
+    lines = replayed.stdout.splitlines()
+    assert {line.split()[0] for line in lines if line and not line.startswith(("pushed", "whole", "replay"))} == \
+        set(spec["root"]["dag"]["tasks"])
+    pushed = lines[-1].split("pushed: ")[1]
+    assert pushed.startswith(str(tmp_path / "replay" / "serving"))
+    blessing = json.loads((tmp_path / "replay" / "Evaluator" / "executor_output.json").read_text())
+    assert blessing["artifacts"]["blessing"]["artifacts"][0]["metadata"]["blessed"] == 1
+    score = subprocess.run([sys.executable, "-c", _SCORE, pushed,
+                            str(tmp_path / "replay" / "ZooExampleGen" / "examples" / "Split-eval" / "*")],
+                           capture_output=True, text=True, timeout=300)
+    assert score.returncode == 0, score.stderr[-2000:]
+    result = json.loads(score.stdout.strip().splitlines()[-1])
+    assert result["n"] == 300 and result["accuracy"] > 0.2  # one epoch on 300 digits: well above chance
