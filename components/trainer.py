@@ -88,9 +88,7 @@ def run_fn(fn_args):
 
 
 def export(model, transform_output, directory, shape):
-    module = tf.Module()
-    module.model = model
-    module.metric_variables = [variable for metric in model.metrics for variable in metric.variables]
+    module = zoo.export.serving_module(model)
     module.transform_layer = transform_output.transform_features_layer()
     raw_spec = transform_output.raw_feature_spec()
     serving_spec = {name: spec for name, spec in raw_spec.items() if name != LABEL}

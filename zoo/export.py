@@ -13,15 +13,21 @@ import tensorflow as tf
 IMAGE_FEATURE = "image"
 
 
+def serving_module(model):
+    """A tf.Module holding ``model`` and its layers' metric variables (the ODE block's NFE counters
+    update when called, so a SavedModel must hold them too)."""
+    module = tf.Module()
+    module.model = model
+    module.metric_variables = [variable for metric in model.metrics for variable in metric.variables]
+    return module
+
+
 def export_saved_model(model, directory):
     """Writes ``model`` (a Keras image classifier) to ``directory`` as a SavedModel; returns the path."""
     shape = tuple(model.input_shape[1:])
     if None in shape:
         raise ValueError(f"export_saved_model: the model's input shape {shape} must be fully known.")
-    module = tf.Module()
-    module.model = model
-    # Layers' metrics (the ODE block's NFE counters) update when called: the SavedModel holds them too.
-    module.metric_variables = [variable for metric in model.metrics for variable in metric.variables]
+    module = serving_module(model)
 
     @tf.function(input_signature=[tf.TensorSpec((None,) + shape, tf.float32, name="images")])
     def serve_images(images):

@@ -19,6 +19,7 @@ from tensorflow.python.framework import ops as tf_ops
 from tensorflow.python.ops import control_flow_util
 
 from zoo.solvers import status as status_codes
+from zoo.solvers.backward import with_backward_pass
 from zoo.solvers.controller import rms_norm
 from zoo.solvers.loop import keep_shapes
 
@@ -29,26 +30,11 @@ def adjoint(func, y0, t, forward, backward, *, seminorm, interpolate, max_steps,
 
     ``func`` maps (t, flat y) to flat dy/dt; ``on_backward``, when given, is called with the
     backward pass's evaluations of func and returns the op that records them."""
-    side = {}
-
-    @tf.custom_gradient
-    def solve(y0, t):
-        ys, stats, where = forward(y0, t, interpolate)
-        trail = where.pop("trail", None)
-        side["stats"], side["where"] = stats, where
-
-        def gradient(g_ys, variables=None):
-            variables = list(variables or [])
-            grads, grad_vars, nfe = _backward(func, ys, t, trail, g_ys, variables, backward, seminorm, max_steps)
-            if on_backward is not None:
-                with tf.control_dependencies([on_backward(nfe)]):
-                    grads = tf.nest.map_structure(tf.identity, grads)
-            return grads, grad_vars
-
-        return ys, gradient
-
-    ys = solve(y0, t)
-    return ys, side["stats"], side["where"]
+    return with_backward_pass(
+        lambda y0, t: forward(y0, t, interpolate),
+        lambda y0, t, ys, trail, g_ys, variables: _backward(func, ys, t, trail, g_ys, variables, backward,
+                                                            seminorm, max_steps),
+        on_backward)(y0, t)
 
 
 def _backward(func, ys, t, trail, g_ys, variables, backward, seminorm, max_steps):

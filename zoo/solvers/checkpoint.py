@@ -13,6 +13,7 @@ import tensorflow as tf
 from tensorflow.python.framework import ops as tf_ops
 from tensorflow.python.ops import control_flow_util
 
+from zoo.solvers.backward import with_backward_pass
 from zoo.solvers.methods.bdf import BDF
 
 
@@ -22,27 +23,11 @@ def checkpointed(method, func, algebra, y0, t, run, fixed_step, on_backward=None
     ``on_backward``, when given, is called with the backward pass's evaluations (an int32 tensor)
     and returns the op that records them."""
     replay = _replay_for(method)
-    side = {}
-
-    @tf.custom_gradient
-    def solve(y0, t):
-        ys, stats, where = run(y0, t)
-        trail = where.pop("trail")
-        side["stats"], side["where"] = stats, where
-
-        def gradient(g_ys, variables=None):
-            variables = list(variables or [])
-            grads, grad_vars, nfe = _backward(replay, method, func, algebra, y0, t, trail, g_ys, variables,
-                                              fixed_step)
-            if on_backward is not None:
-                with tf.control_dependencies([on_backward(nfe)]):
-                    grads = tf.nest.map_structure(tf.identity, grads)
-            return grads, grad_vars
-
-        return ys, gradient
-
-    ys = solve(y0, t)
-    return ys, side["stats"], side["where"]
+    return with_backward_pass(
+        run,
+        lambda y0, t, ys, trail, g_ys, variables: _backward(replay, method, func, algebra, y0, t, trail, g_ys,
+                                                            variables, fixed_step),
+        on_backward)(y0, t)
 
 
 def _backward(replay, method, func, algebra, y0, t, trail, g_ys, variables, fixed_step):
