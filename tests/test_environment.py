@@ -104,3 +104,17 @@ def test_compat_runtime_is_reapplied_when_the_interpreter_is_replaced(tmp_path):
     assert glibc_of(python) == ".".join(map(str, host_glibc()))
     subprocess.run(["bash", str(script), str(venv)], check=True, capture_output=True)
     assert not python.is_symlink() and glibc_of(python) != ".".join(map(str, host_glibc()))
+
+
+def test_a_hanging_test_fails_on_the_configured_timeout(tmp_path):
+    import tomllib
+
+    options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    assert 0 < int(options["timeout"]) <= 1800
+    (tmp_path / "test_hang.py").write_text("import time\n\ndef test_hang():\n    time.sleep(600)\n")
+    # The project's own ini with a shorter limit: the plugin is active and a hang ends as a failure.
+    result = subprocess.run([sys.executable, "-m", "pytest", "-c", str(ROOT / "pyproject.toml"), "--rootdir",
+                             str(tmp_path), "-o", "timeout=3", "-p", "no:cacheprovider", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stdout[-2000:]
+    assert "Failed: Timeout (>3.0s) from pytest-timeout" in result.stdout, result.stdout[-2000:]
