@@ -1,5 +1,8 @@
 """zoo.layers: ODEBlock against odeint, gradient modes, metrics, regularizers, serialization."""
 
+import json
+import math
+
 import keras
 import numpy as np
 import pytest
@@ -111,6 +114,84 @@ def test_serialization_round_trip(tmp_path):
     block = loaded.get_layer("ode")
     assert block.t == [0.0, 0.3, 1.0] and block.solver_options["gradient"] == "adjoint"
     assert block.solver_options["adjoint_rtol"] == 1e-4 and block.kinetic_energy == 0.1
+
+
+# Between them, every constructor option away from its default (adjoint_* only count with
+# gradient="adjoint", step_size only makes sense with fixed steps).
+ADJOINT_BLOCK = dict(t=[0.0, 0.25, 1.0], return_sequences=True, method="tsit5", rtol=1e-5, atol=1e-6, step_size=None,
+                     max_steps=321, gradient="adjoint", adjoint_method="bosh3", adjoint_rtol=1e-4, adjoint_atol=1e-5,
+                     adjoint_seminorm=False, kinetic_energy=0.25, jacobian_frobenius=0.5)
+FIXED_STEP_BLOCK = dict(t=[0.0, 1.0], return_sequences=False, method="rk4", rtol=1e-3, atol=1e-3, step_size=0.125,
+                        max_steps=50, gradient="checkpoint", kinetic_energy=0.0, jacobian_frobenius=0.0)
+
+
+@pytest.mark.parametrize("options", [ADJOINT_BLOCK, FIXED_STEP_BLOCK], ids=["adjoint", "fixed_step"])
+def test_block_config_round_trip_keeps_every_option_and_the_behaviour(options):
+    dynamics = zoo.ConcatDense(3, activation="tanh", name="field")
+    block = zoo.ODEBlock(dynamics, name="ode", **options)
+    config = block.get_config()
+    assert {key: config[key] for key in options} == options
+    assert config["name"] == "ode" and config["dynamics"]["config"]["units"] == 3
+    saved = json.loads(json.dumps(keras.saving.serialize_keras_object(block)))
+    clone = keras.saving.deserialize_keras_object(saved)
+    assert type(clone) is zoo.ODEBlock and clone.get_config() == config
+
+    x = tf.constant(np.random.default_rng(4).normal(size=(5, 3)), tf.float32)
+    block(x)
+    clone(x)
+    clone.set_weights(block.get_weights())
+    np.testing.assert_array_equal(clone(x).numpy(), block(x).numpy())
+    outputs, losses = [], []
+    for layer in (block, clone):
+        keras.utils.set_random_seed(0)  # the same Hutchinson probe for both
+        outputs.append(layer(x, training=True).numpy())
+        losses.append([float(loss) for loss in layer.losses])
+    np.testing.assert_array_equal(outputs[1], outputs[0])
+    regularizers = (options["kinetic_energy"] > 0) + (options["jacobian_frobenius"] > 0)
+    assert losses[1] == losses[0] and len(losses[0]) == regularizers
+
+
+def linear_dynamics(matrix):
+    """dy/dt = matrix @ y as a Keras layer (Dense computes y @ kernel)."""
+    layer = keras.layers.Dense(len(matrix), use_bias=False)
+    layer.build((None, len(matrix)))
+    layer.kernel.assign(matrix.T.astype("float32"))
+    return layer
+
+
+# A damped rotation, and a stiff system (eigenvalues -1000, -1, -0.5) that explicit methods would
+# cross in hundreds of steps.
+ROTATION = np.array([[-0.5, 2.0, 0.0], [-2.0, -0.5, 0.5], [0.0, -0.5, -1.0]])
+STIFF = np.array([[-1000.0, 999.0, 0.0], [0.0, -1.0, 0.5], [0.0, 0.0, -0.5]])
+
+
+def rk4_map(matrix, step, steps):
+    """rk4's exact discrete flow for dy/dt = A y: each step multiplies by the degree-4 Taylor
+    polynomial of exp(step A)."""
+    h = step * matrix
+    one_step = sum(np.linalg.matrix_power(h, k) / math.factorial(k) for k in range(5))
+    return np.linalg.matrix_power(one_step, steps)
+
+
+@pytest.mark.parametrize("method, options, matrix, flow, tolerance", [
+    ("rk4", dict(step_size=0.25), ROTATION, rk4_map(ROTATION, 0.25, 4), 2e-6),
+    ("tsit5", dict(rtol=1e-6, atol=1e-8), ROTATION, scipy.linalg.expm(ROTATION), 1e-5),
+    ("radau", dict(rtol=1e-5, atol=1e-7), STIFF, scipy.linalg.expm(STIFF), 1e-5),
+    ("rodas5p", dict(rtol=1e-5, atol=1e-7), STIFF, scipy.linalg.expm(STIFF), 1e-5),
+], ids=["rk4", "tsit5", "radau", "rodas5p"])
+def test_ode_block_with_fixed_step_stiff_and_tsit5_methods(method, options, matrix, flow, tolerance):
+    """Against the closed-form flow y(1) = flow @ y0 (for rk4 its own discrete flow, 1e-3 away from
+    exp(A), so a finer step or an adaptive method fails), and against odeint with the same options,
+    step for step."""
+    dynamics = linear_dynamics(matrix)
+    y0 = np.random.default_rng(5).normal(size=(4, 3))
+    x = tf.constant(y0, tf.float32)
+    block = zoo.ODEBlock(dynamics, method=method, **options)
+    y1 = block(x).numpy()
+    np.testing.assert_allclose(y1, y0 @ flow.T, rtol=0, atol=tolerance)
+    ys, stats = odeint(lambda t, y: dynamics(y), x, [0.0, 1.0], method=method, return_stats=True, **options)
+    np.testing.assert_array_equal(y1, ys[-1].numpy())
+    assert float(block.nfe_forward.result()) == int(stats["nfe"])
 
 
 def test_bad_block_options():

@@ -1,8 +1,8 @@
 """Presets: architectures with small trained weights shipped inside the package.
 
 Each preset is a folder here with ``config.json`` (the class, its constructor arguments, how the
-weights were trained and what they score) and ``model.weights.h5``; ``tools/train_presets.py``
-retrains them reproducibly.
+weights were trained, what they score and how to fine-tune them) and ``model.weights.h5``;
+``tools/train_presets.py`` retrains them reproducibly.
 """
 
 import json
@@ -17,7 +17,8 @@ def list():  # noqa: A001 - the keras-hub style name the issue asks for
 
 
 def get(name):
-    """A preset's description: ``class``, ``config``, ``training``, ``metrics`` and ``weights`` (path)."""
+    """A preset's description: ``class``, ``config``, ``training``, ``metrics``, ``fine_tuning`` (the
+    optimizer ``from_preset`` compiles with, and what an epoch with it did) and ``weights`` (path)."""
     folder = _ROOT / str(name)
     if not (folder / "config.json").exists():
         raise ValueError(f"Unknown preset {name!r}; available: {', '.join(list()) or 'none'}.")
