@@ -1,5 +1,8 @@
 """zoo.solvers explicit methods against closed forms, scipy and finite differences."""
 
+import importlib
+import logging
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -8,6 +11,8 @@ from scipy.integrate import solve_ivp
 from nonstiff_problems import problems
 from finite_differences import central_difference
 from zoo.solvers import METHODS, odeint
+
+odeint_module = importlib.import_module("zoo.solvers.odeint")  # zoo.solvers.odeint names the function
 
 ADAPTIVE = ["dopri5", "tsit5", "dopri8", "bosh3", "fehlberg2", "adaptive_heun"]
 FIXED = ["euler", "midpoint", "heun", "rk4"]
@@ -149,6 +154,28 @@ def test_xla_equals_eager_and_graph(method, options):
     np.testing.assert_allclose(xla_ys.numpy(), eager_ys.numpy(), rtol=1e-12, atol=1e-14)
 
 
+# On y' = lam y a Runge-Kutta step multiplies y by its stability polynomial R(lam h): coefficients
+# from the constant term up.
+STABILITY_POLYNOMIAL = {"euler": [1, 1], "rk4": [1, 1, 1 / 2, 1 / 6, 1 / 24],
+                        "dopri5": [1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 600]}
+
+
+@pytest.mark.parametrize("method", sorted(STABILITY_POLYNOMIAL))
+def test_fixed_steps_follow_the_stability_polynomial(method):
+    """step_size=0.3 on [0, 1]: three full steps and a last one of 0.1 that ends on t[-1], whatever the
+    output times in between, so y(1) = R(0.3 lam)^3 R(0.1 lam) exactly (an adaptive method given
+    step_size takes fixed steps too)."""
+    lam = -1.3
+
+    def stability(z):
+        return np.polynomial.polynomial.polyval(z, STABILITY_POLYNOMIAL[method])
+
+    ys, stats = odeint(lambda t, y: lam * y, tf.constant([1.0], tf.float64), [0.0, 0.45, 1.0], method=method,
+                       step_size=0.3, return_stats=True)
+    assert int(stats["steps"]) == int(stats["accepted_steps"]) == 4
+    np.testing.assert_allclose(ys.numpy()[-1, 0], stability(0.3 * lam) ** 3 * stability(0.1 * lam), rtol=1e-14)
+
+
 def test_one_trace_per_input_signature():
     traces = []
 
@@ -161,6 +188,32 @@ def test_one_trace_per_input_signature():
     first = len(traces)
     odeint(func, tf.ones([5], tf.float64), tf.constant([0.0, 1.0], tf.float64))
     assert first > 0 and len(traces) == 2 * first
+
+
+def test_an_options_sweep_compiles_each_once_without_retracing_warnings(monkeypatch, caplog):
+    """A user sweeping rtol and method in eager mode: every options set is traced once and kept,
+    the cache of each func holds its COMPILED_PER_FUNC most recent, and TensorFlow does not warn
+    that one function keeps retracing."""
+    monkeypatch.setattr(odeint_module, "COMPILED_PER_FUNC", 4)
+    traces = []
+
+    def decay(t, y):
+        traces.append(1)  # Python runs only while tracing
+        return -y
+
+    y0, t = tf.constant([1.0, 2.0], tf.float64), tf.constant([0.0, 1.0], tf.float64)
+    sweep = [("dopri5", rtol) for rtol in np.logspace(-3, -10, 8)] + [(m, 1e-6) for m in ("tsit5", "bosh3", "dopri8")]
+    with caplog.at_level(logging.WARNING):
+        for method, rtol in sweep:
+            ys = odeint(decay, y0, t, method=method, rtol=rtol, atol=1e-3 * rtol)
+            np.testing.assert_allclose(ys.numpy()[-1], np.exp(-1.0) * y0.numpy(), rtol=100 * rtol)
+    assert not [message for message in caplog.messages if "retracing" in message]
+    assert len(odeint_module._COMPILED[decay]) == 4
+    traced = len(traces)
+    odeint(decay, y0, t, method=sweep[-1][0], rtol=sweep[-1][1], atol=1e-3 * sweep[-1][1])
+    assert len(traces) == traced  # kept
+    odeint(decay, y0, t, method=sweep[0][0], rtol=sweep[0][1], atol=1e-3 * sweep[0][1])
+    assert len(traces) > traced  # evicted, traced again
 
 
 @pytest.mark.parametrize("method,options", [("dopri5", {"rtol": 1e-11, "atol": 1e-12}),

@@ -1,5 +1,7 @@
 """Stiff methods against scipy's Radau at rtol=1e-12, closed forms and finite differences."""
 
+import re
+
 import numpy as np
 import pytest
 import scipy.linalg
@@ -53,10 +55,10 @@ def test_stiff_work_matches_scipy_family(method, problem):
     assert int(stats["lu_decompositions"]) <= 1.5 * peer.nlu
 
 
-def linear_stiff_problem():
-    """y' = A y with eigenvalues -1 and -1e4: the exact solution is expm(A t) y0."""
+def linear_stiff_problem(fast_eigenvalue=-1e4):
+    """y' = A y with eigenvalues -1 and ``fast_eigenvalue``: the exact solution is expm(A t) y0."""
     vectors = np.array([[1.0, 0.3], [-0.4, 1.0]])
-    a = vectors @ np.diag([-1.0, -1e4]) @ np.linalg.inv(vectors)
+    a = vectors @ np.diag([-1.0, fast_eigenvalue]) @ np.linalg.inv(vectors)
     y0 = np.array([1.0, 2.0])
     return a, y0, lambda t: scipy.linalg.expm(a * t) @ y0
 
@@ -129,6 +131,28 @@ def test_stiff_under_xla_equals_eager(method):
     xla, xla_stats = tf.function(solve, jit_compile=True)(y0)
     assert int(xla_stats["nfe"]) == int(eager_stats["nfe"])
     np.testing.assert_allclose(xla["x"].numpy(), eager["x"].numpy(), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("method,gradient", [(method, "direct") for method in STIFF]
+                         + [("dopri5", "direct"), ("dopri5", "checkpoint")])
+def test_forward_solve_under_xla_holds_nothing_sized_by_max_steps(method, gradient):
+    """Traced with no gradient tape, a solve under XLA neither records a trail nor reserves loop
+    buffers of max_steps slots: at 10**7 of them any such buffer is gigabytes, copied every step."""
+    max_steps = 10 ** 7
+    a, y0, exact = linear_stiff_problem(-1e4 if method in STIFF else -3.0)
+    matrix = tf.constant(a)
+    t = tf.constant([0.0, 0.5, 2.0], tf.float64)
+
+    def linear(s, y):
+        return tf.linalg.matvec(matrix, y)
+
+    solve = tf.function(lambda y0: odeint(linear, y0, t, method=method, rtol=1e-8, atol=1e-10, gradient=gradient,
+                                          max_steps=max_steps, return_stats=True), jit_compile=True)
+    hlo = solve.experimental_get_compiler_ir(tf.constant(y0))(stage="hlo")
+    assert not re.findall(rf"\w+\[{max_steps}[,\]]", hlo)
+    ys, stats = solve(tf.constant(y0))
+    assert int(stats["status"]) == 0
+    np.testing.assert_allclose(ys.numpy(), np.stack([exact(s) for s in t.numpy()]), rtol=1e-6, atol=1e-9)
 
 
 @pytest.mark.parametrize("method", STIFF)

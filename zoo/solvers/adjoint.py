@@ -15,26 +15,25 @@ steps instead of being solved backwards alongside ``a``: stable for dynamics tha
 """
 
 import tensorflow as tf
-from tensorflow.python.framework import ops as tf_ops
-from tensorflow.python.ops import control_flow_util
 
 from zoo.solvers import status as status_codes
 from zoo.solvers.backward import with_backward_pass
 from zoo.solvers.controller import rms_norm
-from zoo.solvers.loop import keep_shapes
+from zoo.solvers.loop import in_xla_context, keep_shapes
 
 
 def adjoint(func, y0, t, forward, backward, *, seminorm, interpolate, max_steps, on_backward=None):
     """Solves with ``forward(y0, t, record)`` and returns (ys, stats, where) whose gradient comes
-    from the adjoint solves ``backward(dynamics, state, times, norm)``.
+    from the adjoint solves ``backward(dynamics, state, times, norm)`` (reading y from the trail
+    that ``record`` keeps when ``interpolate``).
 
     ``func`` maps (t, flat y) to flat dy/dt; ``on_backward``, when given, is called with the
     backward pass's evaluations of func and returns the op that records them."""
     return with_backward_pass(
-        lambda y0, t: forward(y0, t, interpolate),
+        forward,
         lambda y0, t, ys, trail, g_ys, variables: _backward(func, ys, t, trail, g_ys, variables, backward,
                                                             seminorm, max_steps),
-        on_backward)(y0, t)
+        on_backward, needs_trail=interpolate)(y0, t)
 
 
 def _backward(func, ys, t, trail, g_ys, variables, backward, seminorm, max_steps):
@@ -64,7 +63,7 @@ def _backward(func, ys, t, trail, g_ys, variables, backward, seminorm, max_steps
         return rms_norm(x[..., :controlled]) if controlled is not None else rms_norm(x)
 
     count = tf.shape(t)[0]
-    in_xla = control_flow_util.GraphOrParentsInXlaContext(tf_ops.get_default_graph())
+    in_xla = in_xla_context()
 
     def segment(i, a, a_t, a_theta, time_grads, nfe):
         f_i = func(t[i], ys[i])

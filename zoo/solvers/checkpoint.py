@@ -10,16 +10,16 @@ implicit steps restart Newton from their converged solution (see ``RadauIIA.repl
 """
 
 import tensorflow as tf
-from tensorflow.python.framework import ops as tf_ops
-from tensorflow.python.ops import control_flow_util
 
 from zoo.solvers.backward import with_backward_pass
+from zoo.solvers.loop import in_xla_context
 from zoo.solvers.methods.bdf import BDF
 
 
 def checkpointed(method, func, algebra, y0, t, run, fixed_step, on_backward=None):
-    """Solves with ``run(y0, t)`` (an integration with ``record=True``) and returns (ys, stats, where),
-    whose gradient with respect to y0, t and the variables func reads is computed by replay.
+    """Solves with ``run(y0, t, record)`` (an integration that keeps its trail when ``record``) and
+    returns (ys, stats, where), whose gradient with respect to y0, t and the variables func reads is
+    computed by replay.
     ``on_backward``, when given, is called with the backward pass's evaluations (an int32 tensor)
     and returns the op that records them."""
     replay = _replay_for(method)
@@ -33,7 +33,7 @@ def checkpointed(method, func, algebra, y0, t, run, fixed_step, on_backward=None
 def _backward(replay, method, func, algebra, y0, t, trail, g_ys, variables, fixed_step):
     g_ys = tf.where(tf.math.is_finite(g_ys), g_ys, tf.zeros_like(g_ys))
     steps = trail["count"]
-    in_xla = control_flow_util.GraphOrParentsInXlaContext(tf_ops.get_default_graph())
+    in_xla = in_xla_context()
 
     def body(n, adjoint, g_t, g_vars, nfe):
         entry = {name: value[n] for name, value in trail.items()

@@ -31,7 +31,10 @@ def initial_step(func, t0, y0, f0, direction, interval, error_order, rtol, atol,
     flat = dmax <= 1e-15
     h1 = tf.where(flat, tf.maximum(tf.constant(1e-6, dtype), h0 * 1e-3),
                   (0.01 / tf.where(flat, tf.ones_like(dmax), dmax)) ** (1.0 / (error_order + 1)))
-    return tf.minimum(tf.minimum(100.0 * h0, h1), interval)
+    h = tf.minimum(tf.minimum(100.0 * h0, h1), interval)
+    # A zero-length interval (t of length 1) takes no step; a positive one still seeds the implicit
+    # methods' first factorizations, which a zero step makes singular.
+    return tf.where(interval > 0, h, h0)
 
 
 @dataclasses.dataclass(frozen=True)

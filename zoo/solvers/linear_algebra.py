@@ -9,6 +9,12 @@ each: the Jacobian is then block-diagonal and is formed with ``batch_jacobian`` 
 import tensorflow as tf
 
 
+def as_complex(x):
+    """Real x as a complex tensor whose gradient comes back real: tf.cast's gradient from complex to
+    real would warn, at every use, that it discards the imaginary part."""
+    return tf.complex(x, tf.zeros_like(x))
+
+
 class LinearAlgebra:
     """Forms Jacobians of a flat ``func(t, y)`` and solves with ``scale * I - J``.
 
@@ -54,7 +60,8 @@ class LinearAlgebra:
         """The matrix ``scale * I - J`` with its LU (or QR) factors; scale may be complex (Radau)."""
         n = tf.shape(jacobian)[-1]
         dtype = scale.dtype if hasattr(scale, "dtype") else jacobian.dtype
-        matrix = tf.cast(scale, dtype) * tf.eye(n, dtype=dtype) - tf.cast(jacobian, dtype)
+        jacobian = as_complex(jacobian) if dtype.is_complex else jacobian
+        matrix = tf.cast(scale, dtype) * tf.eye(n, dtype=dtype) - jacobian
         # Autodiff never enters the factorization: solve() supplies the gradient of a solve.
         factors = tf.linalg.qr(matrix) if self.use_qr else tf.linalg.lu(matrix)
         return matrix, tuple(tf.stop_gradient(factor) for factor in factors)

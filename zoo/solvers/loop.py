@@ -35,7 +35,7 @@ class TimeGrid:
 def start_outputs(y0, f0, count):
     """The output array with y0 written at index 0, and the starting status (a NaN or Inf in
     f0 = func(t0, y0) fails the solve before its first step)."""
-    if _in_xla_context():
+    if in_xla_context():
         # A tensor, not a TensorArray: XLA cannot differentiate a cond that passes a TensorArray.
         ys = tf.concat([y0[None], tf.zeros(tf.stack([count - 1, tf.shape(y0)[0]]), y0.dtype)], axis=0)
     else:
@@ -90,7 +90,7 @@ def start_trail(fields, max_steps):
     """TensorArrays for the record of accepted steps that the checkpointed and interpolating-adjoint
     gradients read: ``fields`` maps each name to (dtype, element shape). XLA needs a fixed size, so
     there the trail reserves ``max_steps`` entries."""
-    growable = not _in_xla_context()
+    growable = not in_xla_context()
     return {name: tf.TensorArray(dtype, size=0 if growable else max_steps, dynamic_size=growable,
                                  element_shape=shape)
             for name, (dtype, shape) in fields.items()}
@@ -109,5 +109,5 @@ def stack_trail(trail, count, final_y, final_f):
                 final_f=final_f)
 
 
-def _in_xla_context():
+def in_xla_context():
     return control_flow_util.GraphOrParentsInXlaContext(tf_ops.get_default_graph())

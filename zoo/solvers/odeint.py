@@ -1,5 +1,6 @@
 """``odeint``: the public entry point of zoo.solvers."""
 
+import collections
 import dataclasses
 import inspect
 import math
@@ -7,8 +8,6 @@ import weakref
 
 import numpy as np
 import tensorflow as tf
-from tensorflow.python.framework import ops as tf_ops
-from tensorflow.python.ops import control_flow_util
 
 from zoo.solvers import status as status_codes
 from zoo.solvers.adjoint import adjoint
@@ -16,6 +15,7 @@ from zoo.solvers.checkpoint import checkpointed
 from zoo.solvers.controller import rms_norm
 from zoo.solvers.integrate import integrate
 from zoo.solvers.layout import StateLayout
+from zoo.solvers.loop import in_xla_context
 from zoo.solvers.linear_algebra import LinearAlgebra
 from zoo.solvers.methods import get_method
 
@@ -132,7 +132,7 @@ def odeint(func, y0, t, *, method="dopri5", rtol=1e-6, atol=1e-8, first_step=Non
                 status=code)
     else:
         ys, stats, where = _solve(func, y0, t, options, on_backward)
-        if not _in_xla_context():
+        if not in_xla_context():
             message = status_codes.graph_failure_message(stats["status"], where, stats["steps"],
                                                          stats["accepted_steps"], stats["rejected_steps"],
                                                          options.max_steps)
@@ -214,7 +214,7 @@ def _solve(func, y0, t, options, on_backward=None):
                          batch=layout.batch if layout.batch_major else None,
                          jacobian=_flat_jacobian(options.jacobian, layout))
     gradient = options.gradient
-    if gradient == "direct" and method.implicit and _in_xla_context():
+    if gradient == "direct" and method.implicit and in_xla_context():
         # TensorFlow cannot differentiate the implicit methods' loops under XLA (conds that read
         # func's variables, forward-mode time derivatives); replaying recorded steps gives the same
         # gradient.
@@ -222,7 +222,8 @@ def _solve(func, y0, t, options, on_backward=None):
     if gradient == "checkpoint":
         fixed_step = options.step_size is not None or not method.adaptive
         ys, stats, where = checkpointed(method, flat_func, solver.algebra, y0_flat, t,
-                                        lambda y0, t: solver(y0, flat_func(t[0], y0), t, record=True), fixed_step,
+                                        lambda y0, t, record: solver(y0, flat_func(t[0], y0), t, record=record),
+                                        fixed_step,
                                         on_backward)
     elif gradient == "adjoint":
         backward_method = get_method(options.adjoint_method)
@@ -252,7 +253,7 @@ class _FlatSolver:
                              max_steps=options.max_steps)
         self.algebra = None
         if method.implicit:
-            self.algebra = LinearAlgebra(func, batch=batch, user_jacobian=jacobian, use_qr=_in_xla_context())
+            self.algebra = LinearAlgebra(func, batch=batch, user_jacobian=jacobian, use_qr=in_xla_context())
 
     def __call__(self, y0, f0, t, record=False, norm=rms_norm):
         run = getattr(self.method, "integrate", None)
@@ -291,6 +292,12 @@ def _flat_jacobian(jacobian, layout):
     return flat
 
 
+_EMPTY_TIMES = "odeint: t is empty; give at least the initial time."
+_NON_FINITE_TIMES = "odeint: t holds NaN or Inf; output times must be finite."
+_NON_MONOTONIC_TIMES = ("odeint: t must be strictly increasing or strictly decreasing (t[0] is the initial time); "
+                        "found a repeated or out-of-order time.")
+
+
 def _validated_times(t, dtype):
     t = tf.convert_to_tensor(t)
     if not (t.dtype.is_floating or t.dtype.is_integer):
@@ -299,31 +306,30 @@ def _validated_times(t, dtype):
     if t.shape.rank is not None and t.shape.rank != 1:
         raise ValueError(f"odeint: t must be 1-D (the output times), got shape {t.shape}.")
     if t.shape.rank is not None and t.shape[0] == 0:
-        raise ValueError("odeint: t is empty; give at least the initial time.")
+        raise ValueError(_EMPTY_TIMES)
     values = tf.get_static_value(t)
-    message = ("odeint: t must be strictly increasing or strictly decreasing (t[0] is the initial time); "
-               "found a repeated or out-of-order time.")
     if values is not None:
         steps = np.diff(values)
         if not np.all(np.isfinite(values)):
-            raise ValueError("odeint: t holds NaN or Inf.")
+            raise ValueError(f"{_NON_FINITE_TIMES[:-1]} (t[{int(np.flatnonzero(~np.isfinite(values))[0])}] is "
+                             f"{values[~np.isfinite(values)][0]}).")
         if steps.size and not (np.all(steps > 0) or np.all(steps < 0)):
-            raise ValueError(message)
+            raise ValueError(_NON_MONOTONIC_TIMES)
         return t
-    if _in_xla_context():
+    if in_xla_context():
         return t
     steps = t[1:] - t[:-1]
-    monotonic = tf.reduce_all(steps > 0) | tf.reduce_all(steps < 0)
-    check = tf.debugging.Assert(monotonic & tf.reduce_all(tf.math.is_finite(t)), [message])
-    with tf.control_dependencies([check]):
+    checks = [tf.debugging.Assert(tf.size(t) > 0, [_EMPTY_TIMES]),
+              tf.debugging.Assert(tf.reduce_all(tf.math.is_finite(t)), [_NON_FINITE_TIMES]),
+              tf.debugging.Assert(tf.reduce_all(steps > 0) | tf.reduce_all(steps < 0), [_NON_MONOTONIC_TIMES])]
+    with tf.control_dependencies(checks):
         return tf.identity(t)
 
 
-def _in_xla_context():
-    return control_flow_util.GraphOrParentsInXlaContext(tf_ops.get_default_graph())
-
-
-# Eager calls run through one tf.function per (func, options), traced once per input signature.
+# Eager calls run through one tf.function per (func, options), traced once per input signature. Each
+# func keeps its COMPILED_PER_FUNC most recently used ones (a sweep over options reuses them); an
+# older one is traced again when its options come back.
+COMPILED_PER_FUNC = 32
 _COMPILED = weakref.WeakKeyDictionary()
 _COUNTERS = weakref.WeakKeyDictionary()
 
@@ -334,35 +340,50 @@ def _owner(func):
     return func, None
 
 
-def _compiled_solver(func, options, on_backward):
+def _cached(table, func, key, make):
+    """``make(owner_ref, unbound)`` cached in ``table`` under func's owner and (unbound, *key),
+    least recently used first out; a func that cannot be weakly referenced gets a fresh one."""
     owner, unbound = _owner(func)
     try:
-        per_owner = _COMPILED.setdefault(owner, {})
-    except TypeError:  # not weak-referenceable: trace for this call only
-        return tf.function(lambda y0, t: _solve(func, y0, t, options, on_backward), autograph=False)
-    key = (unbound, options, on_backward)
-    if key not in per_owner:
-        owner_ref = weakref.ref(owner)
-
-        def solve(y0, t):
-            target = owner_ref()
-            bound = target if unbound is None else unbound.__get__(target)
-            return _solve(bound, y0, t, options, on_backward)
-
-        per_owner[key] = tf.function(solve, autograph=False)
+        per_owner = table.setdefault(owner, collections.OrderedDict())
+    except TypeError:
+        return make(lambda: owner, unbound)
+    key = (unbound,) + key
+    if key in per_owner:
+        per_owner.move_to_end(key)
+    else:
+        per_owner[key] = make(weakref.ref(owner), unbound)
+        if len(per_owner) > COMPILED_PER_FUNC:
+            per_owner.popitem(last=False)
     return per_owner[key]
+
+
+class _Solve:
+    """The traced function of one (func, options). A callable object rather than a closure, because
+    TensorFlow's retracing warning counts the traces of every function sharing one code object:
+    the closures of a sweep over options would look like one function retraced at every call."""
+
+    def __init__(self, owner_ref, unbound, options, on_backward):
+        self.owner_ref, self.unbound, self.options, self.on_backward = owner_ref, unbound, options, on_backward
+
+    def __call__(self, y0, t):
+        target = self.owner_ref()
+        func = target if self.unbound is None else self.unbound.__get__(target)
+        return _solve(func, y0, t, self.options, self.on_backward)
+
+
+def _compiled_solver(func, options, on_backward):
+    return _cached(_COMPILED, func, (options, on_backward),
+                   lambda owner_ref, unbound: tf.function(_Solve(owner_ref, unbound, options, on_backward),
+                                                          autograph=False))
 
 
 def _backward_counter(func, options):
     """The variable that receives the backward pass's evaluations: one per (func, options), created
     outside any function being traced."""
-    owner, unbound = _owner(func)
-    key = (unbound, options)
-    try:
-        per_owner = _COUNTERS.setdefault(owner, {})
-    except TypeError:
-        per_owner = {}
-    if key not in per_owner:
+
+    def make(owner_ref, unbound):
         with tf.init_scope():
-            per_owner[key] = tf.Variable(0, dtype=tf.int32, trainable=False, name="backward_nfe")
-    return per_owner[key]
+            return tf.Variable(0, dtype=tf.int32, trainable=False, name="backward_nfe")
+
+    return _cached(_COUNTERS, func, (options,), make)

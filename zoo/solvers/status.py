@@ -40,15 +40,19 @@ class SolverError(tf.errors.InvalidArgumentError):
         self.status = status
 
 
+# Digits in messages: t exactly (17 significant), h as a magnitude (3 after the point).
+_T_DIGITS, _H_DIGITS = 17, 3
+
+
 def failure_message(code, t, steps, accepted, rejected, max_steps, h=None, component=None):
     what = _DESCRIPTIONS.get(code, f"status {code}")
     if code == MAX_STEPS:
         what = f"max_steps={max_steps} reached before the last output time"
     elif code == STEP_UNDERFLOW and h is not None:
-        what = f"step size underflow (h={h:.3e})"
+        what = f"step size underflow (h={h:.{_H_DIGITS}e})"
     elif code == NEWTON_FAILURE:
-        what = f"{what} (h={h:.3e}, failing component {component})"
-    return (f"odeint failed: {what} at t={t:.17g} after {steps} steps ({accepted} accepted, "
+        what = f"{what} (h={h:.{_H_DIGITS}e}, failing component {component})"
+    return (f"odeint failed: {what} at t={t:.{_T_DIGITS}g} after {steps} steps ({accepted} accepted, "
             f"{rejected} rejected); {_ADVICE.get(code, '')}.")
 
 
@@ -63,11 +67,13 @@ def graph_failure_message(code, where, steps, accepted, rejected, max_steps):
     ]), code)
     advice = tf.gather(tf.constant(["", _ADVICE[MAX_STEPS], _ADVICE[STEP_UNDERFLOW], _ADVICE[NON_FINITE],
                                     _ADVICE[NEWTON_FAILURE]]), code)
+    step = tf.strings.as_string(where["h"], precision=_H_DIGITS, scientific=True)
     detail = tf.where(code == NEWTON_FAILURE,
-                      tf.strings.join([" (h=", tf.strings.as_string(where["h"], shortest=True),
-                                       ", failing component ", tf.strings.as_string(where["component"]), ")"]), "")
+                      tf.strings.join([" (h=", step, ", failing component ", tf.strings.as_string(where["component"]),
+                                       ")"]),
+                      tf.where(code == STEP_UNDERFLOW, tf.strings.join([" (h=", step, ")"]), ""))
     return tf.strings.join([
-        "odeint failed: ", what, detail, " at t=", tf.strings.as_string(where["t"], shortest=True),
+        "odeint failed: ", what, detail, " at t=", tf.strings.as_string(where["t"], precision=_T_DIGITS, shortest=True),
         " after ", tf.strings.as_string(steps), " steps (", tf.strings.as_string(accepted), " accepted, ",
         tf.strings.as_string(rejected), " rejected); ", advice, ".",
     ])

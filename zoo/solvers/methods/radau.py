@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from zoo.solvers import status as status_codes
 from zoo.solvers.controller import initial_step, mixed_scale, rms_norm
+from zoo.solvers.linear_algebra import as_complex
 from zoo.solvers.loop import (TimeGrid, min_step_size, newton_tolerance, record_step, run_implicit_loop,
                               start_outputs, start_trail)
 from zoo.solvers.outputs import step_holds_output, write_outputs
@@ -59,7 +60,7 @@ class _Stages:
     def factor(self, jacobian, h):
         """LU factors of (mu_real / h - J) and (mu_complex / h - J)."""
         real = self.algebra.factor(jacobian, tf.cast(MU_REAL, self.dtype) / h)
-        complex_ = self.algebra.factor(jacobian, tf.cast(MU_COMPLEX, self.cdtype) / tf.cast(h, self.cdtype))
+        complex_ = self.algebra.factor(jacobian, tf.cast(MU_COMPLEX, self.cdtype) / as_complex(h))
         return real, complex_
 
     def newton_increment(self, time, y, h, w, z, factored):
@@ -68,8 +69,8 @@ class _Stages:
         real, complex_ = factored
         f = tf.stack([self.algebra.func(time + self.c[i] * h, y + z[i]) for i in range(3)])
         f_real = tf.linalg.matvec(tf.transpose(f), self.ti_matrix[0]) - MU_REAL / h * w[0]
-        f_complex = (tf.linalg.matvec(tf.cast(tf.transpose(f), self.cdtype), self.ti_complex)
-                     - tf.cast(MU_COMPLEX, self.cdtype) / tf.cast(h, self.cdtype) * tf.complex(w[1], w[2]))
+        f_complex = (tf.linalg.matvec(as_complex(tf.transpose(f)), self.ti_complex)
+                     - tf.cast(MU_COMPLEX, self.cdtype) / as_complex(h) * tf.complex(w[1], w[2]))
         dw_real = self.algebra.solve(real, f_real)
         dw_complex = self.algebra.solve(complex_, f_complex)
         return (tf.stack([dw_real, tf.math.real(dw_complex), tf.math.imag(dw_complex)]),
