@@ -2,14 +2,12 @@
 
 Builds a zoo model by name from ``custom_config`` (or warm-starts from ``base_model``'s
 ``model.keras``), trains it with ``fit`` on the transformed examples (progress and TensorBoard logs in
-the run's ``model_run_dir``), and exports a SavedModel with two signatures:
-
-- ``serving_default``: serialized raw ``tf.Example``s -> the Transform graph -> the model ->
-  ``logits``, ``probabilities``, ``classes``;
-- ``transform_features``: serialized raw ``tf.Example``s -> the transformed features (the Evaluator
-  reads the label from them);
-
-and ``model.keras`` beside it, for fine-tuning.
+the run's ``model_run_dir``; a base model trains its classifier head alone for the first
+``frozen_body_epochs``, then the whole model), and exports a SavedModel whose ``serving_default`` takes serialized
+``tf.Example``s (``examples``) with a float feature ``image``, the height * width * channels pixels in
+[0, 1], row-major, and returns ``logits``, ``probabilities`` and ``classes`` (int32): the layout of
+Transform's output, so that a model serves alike whatever source it was trained on (the form
+``zoo.export_saved_model``'s ``serve_examples`` takes). ``model.keras`` lies beside it, for fine-tuning.
 """
 
 import json
@@ -23,7 +21,7 @@ import tensorflow as tf  # noqa: E402
 import tensorflow_transform as tft  # noqa: E402
 
 import zoo  # noqa: E402
-from components.preprocessing import IMAGE, LABEL  # noqa: E402
+from components.data_layout import IMAGE, LABEL  # noqa: E402
 
 MODELS = {"odenet": zoo.ODENetClassifier}
 KERAS_FILE = "model.keras"
@@ -70,7 +68,7 @@ def run_fn(fn_args):
     transform_output = tft.TFTransformOutput(fn_args.transform_output)
     pixels = transform_output.transformed_feature_spec()[IMAGE].shape[-1]
     shape = image_shape(int(pixels))
-    batch_size = int(config.get("batch_size", 64))
+    batch_size = int(config["batch_size"])
     train = _dataset(fn_args.train_files, transform_output, batch_size, shape, shuffle=True)
     evaluation = _dataset(fn_args.eval_files, transform_output, 256, shape, shuffle=False)
 
@@ -80,33 +78,45 @@ def run_fn(fn_args):
     strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
     with strategy.scope():
         model = _base_model(fn_args.base_model) if fn_args.base_model else build_model(config, shape)
-        model.compile(optimizer=keras.optimizers.Adam(float(config.get("learning_rate", 3e-3))),
+    epochs = int(config["epochs"])
+    frozen_epochs = min(int(config["frozen_body_epochs"]), epochs)
+    if frozen_epochs:
+        _fit(model, strategy, config, train, evaluation, 0, frozen_epochs, True, fn_args.model_run_dir)
+    if epochs > frozen_epochs:
+        _fit(model, strategy, config, train, evaluation, frozen_epochs, epochs, False, fn_args.model_run_dir)
+    _set_trainable(model, head_only=False)  # the saved model.keras fine-tunes whole
+    export(model, fn_args.serving_model_dir, shape)
+
+
+def _set_trainable(model, head_only):
+    for layer in model.layers:
+        layer.trainable = not head_only or layer.name == zoo.models.HEAD
+
+
+def _fit(model, strategy, config, train, evaluation, first_epoch, last_epoch, head_only, log_dir):
+    """Epochs ``first_epoch`` to ``last_epoch`` with a fresh Adam; ``head_only`` trains the classifier
+    alone, on the body's features as they are."""
+    _set_trainable(model, head_only)
+    with strategy.scope():
+        model.compile(optimizer=keras.optimizers.Adam(float(config["learning_rate"])),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    model.fit(train, epochs=int(config.get("epochs", 1)), validation_data=evaluation, verbose=2,
-              callbacks=[keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir)])
-    export(model, transform_output, fn_args.serving_model_dir, shape)
+    model.fit(train, initial_epoch=first_epoch, epochs=last_epoch, validation_data=evaluation, verbose=2,
+              callbacks=[keras.callbacks.TensorBoard(log_dir=log_dir)])
 
 
-def export(model, transform_output, directory, shape):
+def export(model, directory, shape):
     module = zoo.export.serving_module(model)
-    module.transform_layer = transform_output.transform_features_layer()
-    raw_spec = transform_output.raw_feature_spec()
-    serving_spec = {name: spec for name, spec in raw_spec.items() if name != LABEL}
+    spec = {IMAGE: tf.io.FixedLenFeature([math.prod(shape)], tf.float32)}
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def serve(serialized):
-        features = module.transform_layer(tf.io.parse_example(serialized, serving_spec))
-        logits = model(tf.reshape(features[IMAGE], (-1,) + shape), training=False)
+        images = tf.reshape(tf.io.parse_example(serialized, spec)[IMAGE], (-1,) + shape)
+        logits = model(images, training=False)
         return {"logits": logits, "probabilities": tf.nn.softmax(logits),
                 "classes": tf.argmax(logits, axis=-1, output_type=tf.int32)}
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
-    def transform_features(serialized):
-        return module.transform_layer(tf.io.parse_example(serialized, raw_spec))
-
-    module.serve, module.transform_features = serve, transform_features
-    tf.saved_model.save(module, directory, signatures={"serving_default": serve,
-                                                       "transform_features": transform_features})
+    module.serve = serve
+    tf.saved_model.save(module, directory, signatures={"serving_default": serve})
     model.save(os.path.join(directory, KERAS_FILE))
     with tf.io.gfile.GFile(os.path.join(directory, "odezoo.json"), "w") as handle:
         handle.write(json.dumps({"image_shape": list(shape), "keras": KERAS_FILE}))

@@ -83,8 +83,12 @@ def replay(package, root, log=print):
         log(f"replay: {name} ...")
         completed = subprocess.run(command, capture_output=True, text=True)
         if completed.returncode != 0:
+            task_root.mkdir(parents=True, exist_ok=True)
+            log_file = task_root / "stderr.log"
+            log_file.write_text(completed.stderr)
             tail = "\n".join(completed.stderr.strip().splitlines()[-15:])
-            raise RuntimeError(f"replay: task {name} failed (exit {completed.returncode}):\n{tail}")
+            raise RuntimeError(f"task {name} failed (exit {completed.returncode}); its log is {log_file}, "
+                               f"ending:\n{tail}")
         result = json.loads(Path(outputs["outputFile"]).read_text())
         for key, value in outputs["artifacts"].items():
             artifact = dict(value["artifacts"][0])

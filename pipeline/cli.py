@@ -10,7 +10,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def build_parser():
+    from pipeline import config  # light: no TensorFlow
+
     __version__ = importlib.metadata.version("odezoo")  # importing zoo would load TensorFlow
+    learning_rate = (f"Adam's learning rate (default: {config.LEARNING_RATE:g} from scratch, "
+                     f"{config.FINE_TUNING_LEARNING_RATE:g} with --base-model)")
+    threshold = f"the eval accuracy a model needs to be pushed (default: {config.ACCURACY_THRESHOLD:g})"
+    limit = "at most this many examples per split, for digits and tfds: sources (0: all)"
+    pixel_max = ("csv: and tfrecord: sources: the value of a full-intensity pixel, which every pixel is divided by "
+                 "(16 for scikit-learn's raw digits, 255 for 8-bit images; default 1)")
 
     parser = argparse.ArgumentParser(prog="odezoo", description="Neural ODEs for TensorFlow and Keras 3.")
     parser.add_argument("--version", action="version", version=f"odezoo {__version__}")
@@ -26,9 +34,10 @@ def build_parser():
     run.add_argument("--base-model", default=None,
                      help="fine-tune from a pushed model's folder or a preset name (see zoo.presets.list())")
     run.add_argument("--schema", default=None, help="validate the data against this schema.pbtxt (from a good run)")
-    run.add_argument("--limit", type=int, default=0, help="at most this many examples per split (0: all)")
-    run.add_argument("--accuracy-threshold", type=float, default=None,
-                     help="the eval accuracy a model needs to be pushed (default: the config's)")
+    run.add_argument("--limit", type=int, default=0, help=limit)
+    run.add_argument("--pixel-max", type=float, default=1.0, help=pixel_max)
+    run.add_argument("--learning-rate", type=float, default=None, help=learning_rate)
+    run.add_argument("--accuracy-threshold", type=float, default=None, help=threshold)
     kubeflow = commands.add_parser("kubeflow", help="compile the pipeline for Kubeflow Pipelines, or submit it")
     actions = kubeflow.add_subparsers(dest="action", metavar="ACTION")
     compile_ = actions.add_parser("compile", help="write the KFP v2 pipeline YAML")
@@ -43,8 +52,10 @@ def build_parser():
     compile_.add_argument("--node-selector", action="append", default=[], help="key=value for the Trainer's node")
     compile_.add_argument("--toleration", action="append", default=[], help="key=value:Effect for the Trainer")
     compile_.add_argument("--base-model", default=None, help="a pushed model's URI to fine-tune from")
-    compile_.add_argument("--limit", type=int, default=0, help="at most this many examples per split (0: all)")
-    compile_.add_argument("--accuracy-threshold", type=float, default=None)
+    compile_.add_argument("--limit", type=int, default=0, help=limit)
+    compile_.add_argument("--pixel-max", type=float, default=1.0, help=pixel_max)
+    compile_.add_argument("--learning-rate", type=float, default=None, help=learning_rate)
+    compile_.add_argument("--accuracy-threshold", type=float, default=None, help=threshold)
     compile_.add_argument("-o", "--output", default="pipeline.yaml")
     submit = actions.add_parser("submit", help="create a run from a compiled pipeline")
     submit.add_argument("--host", required=True, help="the Kubeflow Pipelines API endpoint")

@@ -13,7 +13,9 @@ from pipeline.pipeline import create_pipeline
 @dataclasses.dataclass
 class RunReport:
     components: list  # (component id, state, seconds)
-    metrics: dict
+    metrics: dict  # the trained model's, on the eval split
+    changes: dict  # metrics minus the blessed baseline's (empty without a baseline)
+    failed_checks: set  # of the blessing: "threshold" (the absolute one) and "baseline" (the change)
     blessed: bool | None
     pushed: str | None
     error: str | None
@@ -57,18 +59,19 @@ def read_report(config, since):
         executions[name] = execution
         seconds = (execution.last_update_time_since_epoch - execution.create_time_since_epoch) / 1000
         components.append((name, states.get(execution.last_known_state, "?"), seconds))
-    blessed, pushed, metrics = None, None, {}
+    blessed, pushed, metrics, changes, failed_checks = None, None, {}, {}, set()
     if "Evaluator" in executions:
         for artifact in _outputs(store, executions["Evaluator"]):
             if "blessed" in artifact.custom_properties:
                 blessed = bool(artifact.custom_properties["blessed"].int_value)
             elif artifact.uri and os.path.exists(os.path.join(artifact.uri, "eval_config.json")):
-                metrics = _metrics(artifact.uri)
+                metrics, changes = _metrics(artifact.uri)
+                failed_checks = _failed_checks(artifact.uri)
     if "Pusher" in executions:
         for artifact in _outputs(store, executions["Pusher"]):
             if artifact.custom_properties.get("pushed") and artifact.custom_properties["pushed"].int_value:
                 pushed = artifact.custom_properties["pushed_destination"].string_value
-    return RunReport(components, metrics, blessed, pushed, None, 0.0)
+    return RunReport(components, metrics, changes, failed_checks, blessed, pushed, None, 0.0)
 
 
 def _node_name(store, execution):
@@ -92,14 +95,25 @@ def _outputs(store, execution):
 
 
 def _metrics(uri):
+    """The candidate model's overall metrics and, apart, their changes against the baseline: TFMA
+    names the candidate's, the baseline's and the changes alike (``sparse_categorical_accuracy``)
+    and tells them apart by the key's ``model_name`` and ``is_diff`` only."""
     import tensorflow_model_analysis as tfma
 
-    values = {}
+    metrics, changes = {}, {}
     for slice_metrics in tfma.load_metrics(uri):
         if slice_metrics.slice_key.single_slice_keys:
             continue
         for entry in slice_metrics.metric_keys_and_values:
-            value = entry.value
-            if value.HasField("double_value"):
-                values[entry.key.name] = value.double_value.value
-    return values
+            if entry.key.model_name == tfma.BASELINE_KEY or not entry.value.HasField("double_value"):
+                continue
+            (changes if entry.key.is_diff else metrics)[entry.key.name] = entry.value.double_value.value
+    return metrics, changes
+
+
+def _failed_checks(uri):
+    import tensorflow_model_analysis as tfma
+
+    result = tfma.load_validation_result(uri)
+    return {"baseline" if failure.metric_key.is_diff else "threshold"
+            for slice_result in result.metric_validations_per_slice for failure in slice_result.failures}

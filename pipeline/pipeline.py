@@ -2,28 +2,29 @@
 
 ExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> Transform -> Trainer -> Evaluator
 (baseline: the latest blessed model, through a Resolver, when ``with_baseline``) -> Pusher.
-A base model for fine-tuning enters through an Importer.
+A base model for fine-tuning enters through an Importer. The Evaluator reads Transform's examples,
+the layout the served model takes whatever the source (``components.data_layout``).
 """
-
-import os
 
 import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 
+from components.data_layout import LABEL
 from components.example_gen import ZooExampleGen
 from components.validation_gate import ValidationGate
+from pipeline.data_sources import input_base_and_pattern
 
 PREPROCESSING_FN = "components.preprocessing.preprocessing_fn"
 RUN_FN = "components.trainer.run_fn"
-LABEL = "label"
+FILE_EXAMPLE_GENS = {"csv": tfx.components.CsvExampleGen, "tfrecord": tfx.components.ImportExampleGen}
 
 
 def example_gen(config):
     kind, _, path = config.data.partition(":")
-    if kind == "csv":
-        return tfx.components.CsvExampleGen(input_base=path if os.path.isdir(path) else os.path.dirname(path))
-    if kind == "tfrecord":
-        return tfx.components.ImportExampleGen(input_base=path if os.path.isdir(path) else os.path.dirname(path))
+    if kind in FILE_EXAMPLE_GENS:
+        input_base, pattern = input_base_and_pattern(path)
+        return FILE_EXAMPLE_GENS[kind](input_base=input_base, input_config=tfx.proto.Input(
+            splits=[tfx.proto.Input.Split(name="single_split", pattern=pattern)]))
     return ZooExampleGen(source=config.data, limit=config.example_limit)
 
 
@@ -35,8 +36,7 @@ def eval_config(config, with_baseline):
             direction=tfma.MetricDirection.HIGHER_IS_BETTER, absolute={"value": -config.accuracy_tolerance}))
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(signature_name="serving_default", label_key=LABEL,
-                                    prediction_key="probabilities",
-                                    preprocessing_function_names=["transform_features"])],
+                                    prediction_key="probabilities")],
         slicing_specs=[tfma.SlicingSpec()],
         metrics_specs=[tfma.MetricsSpec(metrics=[
             tfma.MetricConfig(class_name="SparseCategoricalAccuracy", threshold=threshold),
@@ -56,7 +56,7 @@ def create_pipeline(config, with_baseline=True, beam_pipeline_args=None, metadat
                                                 schema=schema.outputs["schema"])
     gate = ValidationGate(anomalies=validator.outputs["anomalies"])
     transform = tfx.components.Transform(examples=examples.outputs["examples"], schema=schema.outputs["schema"],
-                                         preprocessing_fn=PREPROCESSING_FN)
+                                         preprocessing_fn=PREPROCESSING_FN, custom_config=config.transform_config())
     transform.add_upstream_node(gate)
     components = [examples, statistics, schema, validator, gate, transform]
     trainer_inputs = {}
@@ -80,7 +80,8 @@ def create_pipeline(config, with_baseline=True, beam_pipeline_args=None, metadat
         ).with_id("latest_blessed_model_resolver")
         components.append(resolver)
         evaluator_inputs["baseline_model"] = resolver.outputs["model"]
-    evaluator = tfx.components.Evaluator(examples=examples.outputs["examples"], model=trainer.outputs["model"],
+    evaluator = tfx.components.Evaluator(examples=transform.outputs["transformed_examples"],
+                                         model=trainer.outputs["model"],
                                          eval_config=eval_config(config, with_baseline), **evaluator_inputs)
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],

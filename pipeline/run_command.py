@@ -10,15 +10,13 @@ def config_from_args(args):
     from pipeline.config import PipelineConfig
 
     root = Path(args.pipeline_root).resolve()
-    overrides = {}
-    if args.epochs is not None:
-        overrides["epochs"] = args.epochs
-    if args.accuracy_threshold is not None:
-        overrides["accuracy_threshold"] = args.accuracy_threshold
+    given = {"epochs": args.epochs, "accuracy_threshold": args.accuracy_threshold}
+    overrides = {name: value for name, value in given.items() if value is not None}
     return PipelineConfig(model=args.model, data=args.data, pipeline_root=str(root / "root"),
                           metadata_path=str(root / "metadata.sqlite"), serving_dir=str(root / "serving"),
                           base_model=resolve_base_model(args.base_model, root), schema_path=args.schema,
-                          example_limit=args.limit, **overrides)
+                          example_limit=args.limit, pixel_max=args.pixel_max, learning_rate=args.learning_rate,
+                          **overrides)
 
 
 def resolve_base_model(base, root):
@@ -43,6 +41,9 @@ def resolve_base_model(base, root):
 def main(args):
     try:
         config = config_from_args(args)
+        from pipeline import data_sources
+
+        data_sources.check(config)
     except ValueError as error:
         print(f"odezoo run: {error}", file=sys.stderr)
         return 2
@@ -54,9 +55,8 @@ def main(args):
         print(f"odezoo run: the run failed: {report.error}", file=sys.stderr)
         return 1
     if not report.blessed:
-        print("odezoo run: the model was not blessed by the Evaluator (its accuracy is below "
-              f"{config.accuracy_threshold} or below the last blessed model's by more than "
-              f"{config.accuracy_tolerance}); nothing was pushed.", file=sys.stderr)
+        print("odezoo run: the Evaluator did not bless the model, so nothing was pushed: "
+              f"{why_not_blessed(report, config)}.", file=sys.stderr)
         return 1
     if not report.pushed:
         print("odezoo run: the Pusher pushed nothing.", file=sys.stderr)
@@ -64,12 +64,38 @@ def main(args):
     return 0
 
 
+def why_not_blessed(report, config):
+    from pipeline.config import ACCURACY_METRIC
+
+    accuracy = report.metrics[ACCURACY_METRIC]
+    reasons = []
+    if "threshold" in report.failed_checks:
+        limited_run_hint = (" (a --limit run from scratch trains a few steps; fine-tuning a preset, --base-model "
+                            "odenet_digits, passes it in one epoch)"
+                            if config.example_limit and not config.base_model else "")
+        reasons.append(f"its eval accuracy {accuracy:.4f} is below the threshold {config.accuracy_threshold:g}, "
+                       f"which --accuracy-threshold sets{limited_run_hint}")
+    if "baseline" in report.failed_checks:
+        change = report.changes[ACCURACY_METRIC]
+        reasons.append(f"its eval accuracy {accuracy:.4f} is {-change:.4f} below the blessed baseline's "
+                       f"{accuracy - change:.4f}, more than the tolerance {config.accuracy_tolerance:g}")
+    return "; ".join(reasons) or "its validation failed"
+
+
+def _value(name, value, signed=False):
+    sign = "+" if signed else ""
+    return f"{value:{sign}.0f}" if name.endswith("count") else f"{value:{sign}.4f}"
+
+
 def summary(report):
     lines = ["", f"{'component':<34} {'state':<10} {'seconds':>8}"]
     lines += [f"{name:<34} {state:<10} {seconds:8.1f}" for name, state, seconds in report.components]
     lines.append(f"{'whole run':<34} {'':<10} {report.seconds:8.1f}")
     if report.metrics:
-        lines.append("eval metrics: " + ", ".join(f"{k}={v:.4f}" for k, v in sorted(report.metrics.items())))
+        lines.append("eval metrics: " + ", ".join(f"{k}={_value(k, v)}" for k, v in sorted(report.metrics.items())))
+    if report.changes:
+        lines.append("against the blessed baseline: " + ", ".join(
+            f"{k} {_value(k, v, signed=True)}" for k, v in sorted(report.changes.items())))
     lines.append(f"blessed: {report.blessed}")
     lines.append(f"pushed: {report.pushed or 'nothing'}")
     return "\n".join(lines)

@@ -82,6 +82,8 @@ def test_module_code_is_dotted_paths_importable_from_the_package(compiled):
 @pytest.mark.parametrize("args,message", [
     (["--gpus", "-1"], "--gpus must be a non-negative integer"),
     (["--model", "resnet"], "Unknown model 'resnet'"),
+    (["--limit", "-5"], "--limit must be 0 (every example) or a positive number of examples per split, got -5."),
+    (["--learning-rate", "-1"], "--learning-rate must be positive, got -1.0."),
     (["-o", "/proc/odezoo/pipeline.yaml"], "cannot write into"),
     (["--toleration", "gpu"], "write key=value:Effect"),
 ])
@@ -89,6 +91,47 @@ def test_bad_compile_arguments(args, message):
     base = ["compile", "--pipeline-root", "gs://bucket/odezoo"]
     code, _, stderr = odezoo(*base, *args)
     assert code == 2 and message in stderr
+
+
+def test_compile_with_a_base_model_fine_tunes_it_from_an_importer(tmp_path):
+    from pipeline.config import FINE_TUNING_LEARNING_RATE, FROZEN_BODY_EPOCHS
+
+    base = "gs://bucket/odezoo/serving/1796052572"
+    output = tmp_path / "finetune.yaml"
+    code, stdout, stderr = odezoo("compile", "--pipeline-root", "gs://bucket/odezoo", "--base-model", base,
+                                  "--epochs", "3", "-o", str(output))
+    assert code == 0, stderr[-3000:]
+    document = next(yaml.safe_load_all(output.read_text()))
+    json_format.ParseDict(document, pipeline_spec_pb2.PipelineSpec())  # a valid PipelineSpec
+    tasks = document["root"]["dag"]["tasks"]
+    assert set(tasks) == TASKS | {"base_model_importer"} and "base_model_importer" in stdout
+    importer = document["deploymentSpec"]["executors"][
+        document["components"][tasks["base_model_importer"]["componentRef"]["name"]]["executorLabel"]]["importer"]
+    assert importer["artifactUri"]["constantValue"]["stringValue"] == base
+    assert "tfx.Model" in importer["typeSchema"]["instanceSchema"]
+    trainer = tasks["Trainer"]
+    assert trainer["inputs"]["artifacts"]["base_model"]["taskOutputArtifact"] == {
+        "outputArtifactKey": "result", "producerTask": "base_model_importer"}
+    assert "base_model_importer" in trainer["dependentTasks"]
+    custom_config = json.loads(trainer["inputs"]["parameters"]["custom_config"]["runtimeValue"]["constantValue"]
+                               ["stringValue"])
+    assert custom_config["learning_rate"] == FINE_TUNING_LEARNING_RATE and custom_config["epochs"] == 3
+    assert custom_config["frozen_body_epochs"] == FROZEN_BODY_EPOCHS
+
+
+def test_replay_of_a_failing_task_fails_naming_it(compiled, tmp_path):
+    documents, _, _ = compiled
+    spec = json.loads(json.dumps(documents[0]))
+    # A source the task cannot read at run time (the command line checks only what it can see).
+    spec["root"]["dag"]["tasks"]["ZooExampleGen"]["inputs"]["parameters"]["source"] = {
+        "runtimeValue": {"constantValue": {"stringValue": "tfds:no_such_dataset"}}}
+    package = tmp_path / "failing.yaml"
+    package.write_text(yaml.safe_dump(spec, sort_keys=False))
+    code, stdout, stderr = odezoo("replay", str(package), "--root", str(tmp_path / "replay"))
+    assert code != 0
+    assert "odezoo kubeflow replay: task ZooExampleGen failed (exit 1)" in stderr, stderr[-3000:]
+    assert "no_such_dataset" in stderr  # the task's own error
+    assert "replay: StatisticsGen" not in stdout and "pushed:" not in stdout
 
 
 def test_pipeline_root_needs_a_scheme(tmp_path):

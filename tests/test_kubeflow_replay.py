@@ -1,5 +1,6 @@
-"""The local replay of a tiny compiled pipeline: every task through TFX's Kubeflow V2 entrypoint, ending
-with a blessed, pushed model that loads and scores."""
+"""The local replay of a tiny compiled fine-tuning pipeline: every task through TFX's Kubeflow V2
+entrypoint, the base model through the Importer, ending with a model the Evaluator blessed at the
+default threshold, pushed, that loads and scores."""
 
 import json
 import os
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from pipeline.config import ACCURACY_THRESHOLD
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -26,13 +29,21 @@ print(json.dumps({"accuracy": float(tf.reduce_mean(tf.cast(classes == labels, tf
 
 
 @pytest.mark.slow
-def test_replay_of_a_compiled_pipeline_pushes_a_model_that_scores(tmp_path):
+@pytest.mark.timeout(1800)  # a compile and ten tasks, each in its own process
+def test_replay_of_a_compiled_fine_tuning_pipeline_pushes_a_model_that_scores(tmp_path):
+    import zoo
+
+    base = tmp_path / "base"
+    base.mkdir()
+    zoo.ODENetClassifier.from_preset("odenet_digits").save(base / "model.keras")
     package = tmp_path / "pipeline.yaml"
     compiled = subprocess.run([sys.executable, "-m", "pipeline.cli", "kubeflow", "compile", "--pipeline-root",
-                               "gs://bucket/odezoo", "--epochs", "1", "--limit", "300", "--accuracy-threshold", "0.0",
-                               "-o", str(package)], capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=600)
+                               "gs://bucket/odezoo", "--epochs", "1", "--limit", "300", "--base-model", str(base),
+                               "--accuracy-threshold", str(ACCURACY_THRESHOLD), "-o", str(package)],
+                              capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=600)
     assert compiled.returncode == 0, compiled.stderr[-2000:]
     spec = next(yaml.safe_load_all(package.read_text()))
+    assert "base_model_importer" in spec["root"]["dag"]["tasks"]
     replayed = subprocess.run([sys.executable, "-m", "pipeline.cli", "kubeflow", "replay", str(package), "--root",
                                str(tmp_path / "replay")], capture_output=True, text=True, cwd=ROOT, env=ENV,
                               timeout=1500)
@@ -49,4 +60,4 @@ def test_replay_of_a_compiled_pipeline_pushes_a_model_that_scores(tmp_path):
                            capture_output=True, text=True, timeout=300)
     assert score.returncode == 0, score.stderr[-2000:]
     result = json.loads(score.stdout.strip().splitlines()[-1])
-    assert result["n"] == 300 and result["accuracy"] > 0.2  # one epoch on 300 digits: well above chance
+    assert result["n"] == 300 and result["accuracy"] >= ACCURACY_THRESHOLD
