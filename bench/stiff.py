@@ -6,7 +6,8 @@ Each problem of the IVP test set (tests/stiff_problems.py) at rtol = atol = 1e-6
 error against scipy's Radau at rtol=1e-12. Then a batch of 1024 independent Van der Pol systems
 (mu from 1 to 100, t in [0, 10]) through the block-diagonal path, against diffrax vmapped.
 
-Run: make bench   (or .venv/bin/python3 bench/stiff.py [--problems robertson,hires])
+Run: make bench   (or .venv/bin/python3 bench/stiff.py [--problems robertson,hires] [--max-steps 2000]);
+--max-steps passes that bound to every solve of ours (a forward solve must cost the same at any bound).
 """
 
 import argparse
@@ -45,11 +46,11 @@ def tolerances(problem):
     return 1e-6, (1e-10 if problem.name == "robertson" else 1e-6)
 
 
-def run_ours(problem, method, jit):
+def run_ours(problem, method, jit, limits):
     rtol, atol = tolerances(problem)
     t = tf.constant([problem.t[0], problem.t[-1]], tf.float64)
     solve = tf.function(lambda y0: odeint(problem.tf_func, y0, t, method=method, rtol=rtol, atol=atol,
-                                          return_stats=True), jit_compile=jit)
+                                          return_stats=True, **limits), jit_compile=jit)
     y0 = tf.constant(problem.y0)
 
     def call():
@@ -89,7 +90,7 @@ def error(y, reference, problem):
     return float(np.max(np.abs(y - reference) / (atol / rtol + np.abs(reference))))
 
 
-def batched_van_der_pol():
+def batched_van_der_pol(limits):
     mu = tf.constant(np.linspace(1.0, 100.0, 1024))
     y0 = tf.tile(tf.constant([[2.0, 0.0]], tf.float64), [1024, 1])
     t = tf.constant([0.0, 10.0], tf.float64)
@@ -100,7 +101,7 @@ def batched_van_der_pol():
     rows = {}
     for method in OURS:
         solve = tf.function(lambda y0: odeint(func, y0, t, method=method, rtol=1e-6, atol=1e-6,
-                                              independent_batch=True)[-1], jit_compile=True)
+                                              independent_batch=True, **limits)[-1], jit_compile=True)
         median, compile_time, _ = timed(lambda: solve(y0).numpy(), 5)
         rows[method] = (median, compile_time)
     peer = run_peer("diffrax Kvaerno5", "vdp_batch", 1e-6, 1e-6)
@@ -116,17 +117,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--problems", default=",".join(p.name for p in stiff_problems()))
     parser.add_argument("--skip-batch", action="store_true")
+    parser.add_argument("--max-steps", type=int, help="max_steps of our solves (default: odeint's)")
     args = parser.parse_args()
+    limits = {} if args.max_steps is None else {"max_steps": args.max_steps}
     print(f"TensorFlow {tf.__version__}, {os.cpu_count()} CPUs; ms = median of 5; err = max |y - ref| / "
-          "(atol/rtol + |ref|) at the end time; ratio = our time / that peer's")
+          "(atol/rtol + |ref|) at the end time; ratio = our time / that peer's; our max_steps: "
+          f"{args.max_steps or 'default'}")
     for problem in (p for p in stiff_problems() if p.name in args.problems.split(",")):
         rtol, atol = tolerances(problem)
         reference = solve_ivp(problem.np_func, (problem.t[0], problem.t[-1]), problem.y0, method="Radau",
                               rtol=1e-12, atol=1e-14).y[:, -1]
         results = {}
         for method in OURS:
-            results[f"ours {method} xla"] = run_ours(problem, method, jit=True)
-            results[f"ours {method} graph"] = run_ours(problem, method, jit=False)
+            results[f"ours {method} xla"] = run_ours(problem, method, jit=True, limits=limits)
+            results[f"ours {method} graph"] = run_ours(problem, method, jit=False, limits=limits)
         for method in SCIPY:
             results[f"scipy {method}"] = run_scipy(problem, method)
         for name in PEERS:
@@ -149,7 +153,7 @@ def main():
                                         for peer in peers)
             print(line, flush=True)
     if not args.skip_batch:
-        batched_van_der_pol()
+        batched_van_der_pol(limits)
 
 
 if __name__ == "__main__":

@@ -12,9 +12,9 @@ LABEL = "label"
 IMAGE = "image"
 
 CSV_LAYOUT = ("a header row naming the columns; a 'label' column of integer classes 0 to num_classes - 1; one "
-              "numeric column per pixel whose name ends with its index, from 0 in row-major order (p0, p1, ... or pixel0, "
-              "pixel1, ...), as many as a square one-channel image has (64 for 8x8); pixel values in [0, 1], or "
-              "in [0, N] with --pixel-max N")
+              "numeric column per pixel whose name ends with its index, from 0 in row-major order (p0, p1, ... "
+              "or pixel0, pixel1, ...), as many as a square one-channel image has (64 for 8x8); pixel values in "
+              "[0, 1], or in [0, N] with --pixel-max N")
 
 _NUMBER = re.compile(r"(\d+)$")
 

@@ -79,9 +79,10 @@ def test_empty_times():
 @pytest.mark.parametrize("t,where", [([0.0, np.nan, 1.0], r"t\[1\] is nan"), ([0.0, 1.0, np.inf], r"t\[2\] is inf"),
                                      ([-np.inf, 0.0], r"t\[0\] is -inf")])
 def test_times_with_nan_or_inf(t, where):
-    with pytest.raises(ValueError, match=r"t holds NaN or Inf; output times must be finite \(" + where + r"\)"):
+    message = r"t holds NaN or Inf; output times must be finite\."
+    with pytest.raises(ValueError, match=message + " " + where + r"\.$"):
         odeint(decay, Y0, tf.constant(t, tf.float64))
-    with pytest.raises(tf.errors.InvalidArgumentError, match=r"t holds NaN or Inf; output times must be finite") as error:
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message) as error:
         graph_solver()(tf.constant(t, tf.float64))
     assert "strictly increasing" not in str(error.value)
 
@@ -144,21 +145,16 @@ def failure_ids():
     return [f"{func.__name__}-{options['method']}" for func, options, *_ in failing_cases()]
 
 
-_FAILURE = re.compile(r"odeint failed: (?P<what>[^(]+?)(?: \(h=(?P<h>[^,)]+)(?P<component>[^)]*)\))? at "
-                      r"t=(?P<t>\S+) after (?P<steps>\d+) steps \((?P<accepted>\d+) accepted, (?P<rejected>\d+) "
-                      r"rejected\); (?P<advice>[^.]+)\.")
+_FAILURE = re.compile(r"odeint failed: [^(]+?(?: \([^)]*\))? at t=(?P<t>\S+) after (?P<steps>\d+) steps "
+                      r"\((?P<accepted>\d+) accepted, (?P<rejected>\d+) rejected\); [^.]+\.")
 
 
 def failure_fields(message):
-    """What a failure message says: the failure, h, t, the step counts and the advice."""
+    """Where a failure message says the solve stopped: t and the step counts."""
     found = _FAILURE.search(message)
     assert found, message
-    fields = found.groupdict()
-    for name in ("steps", "accepted", "rejected"):
-        fields[name] = int(fields[name])
-    fields["t"] = float(fields["t"])
-    fields["h"] = None if fields["h"] is None else float(fields["h"])
-    return fields
+    return dict(t=float(found["t"]), steps=int(found["steps"]), accepted=int(found["accepted"]),
+                rejected=int(found["rejected"]))
 
 
 @pytest.mark.parametrize("func,options,code,description,match", failing_cases(), ids=failure_ids())
@@ -197,8 +193,9 @@ def test_failures_under_xla_give_nan_and_status(func, options, code, description
 
 @pytest.mark.parametrize("method", ["dopri5", "radau", "bdf", "rodas5p"])
 def test_first_step_is_the_first_attempted_step(method):
-    """Stopped by max_steps=1, the solve reports where its first step ended: t = first_step. With
-    first_step the whole solve stays right (y' = -y: y(1) = exp(-1))."""
+    """Stopped by max_steps=1, the solve reports where its first step ended: t = first_step (and
+    that it stopped after exactly one step). With first_step the whole solve stays right (y' = -y:
+    y(1) = exp(-1))."""
     y0, t = tf.constant([1.0], tf.float64), tf.constant([0.0, 1.0], tf.float64)
     with pytest.raises(SolverError, match=r"max_steps=1 reached .* after 1 steps \(1 accepted, 0 rejected\)") as error:
         odeint(decay, y0, t, method=method, first_step=1e-3, max_steps=1)

@@ -112,6 +112,23 @@ def test_every_mode_under_xla_equals_graph(method, options, mode):
         np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-11)
 
 
+def test_an_xla_solve_traced_without_a_tape_is_still_differentiable():
+    """Traced for a forward pass, a jit-compiled checkpointed solve keeps no trail of max_steps slots;
+    an outer tape that differentiates it later gets the same gradient: its backward pass first
+    repeats the solve to record the steps."""
+    weights, y0, t, loss = problem()
+    options = {"method": "dopri5", "rtol": 1e-9, "atol": 1e-10}
+    compiled = tf.function(lambda y0, t: loss(y0, t, gradient="checkpoint", **options), jit_compile=True)
+    compiled(y0, t)
+    with tf.GradientTape() as tape:
+        tape.watch([y0, t])
+        value = compiled(y0, t)
+    assert compiled.experimental_get_tracing_count() == 1  # the tape reused the trace made without it
+    expected = gradients(loss, weights, y0, t, gradient="direct", **options)
+    for a, b in zip(expected, tape.gradient(value, [y0, weights, t])):
+        np.testing.assert_allclose(b.numpy(), a, rtol=1e-9, atol=1e-11)
+
+
 def test_seminorm_saves_backward_evaluations_and_stats_report_them():
     weights, y0, t, _ = problem()
     counts = {}

@@ -53,22 +53,26 @@ def odeint(func, y0, t, *, method="dopri5", rtol=1e-6, atol=1e-8, first_step=Non
         scalar tensor. Any callable: a Python function, a Keras layer or model wrapped in a lambda.
       y0: the initial state: a float32 or float64 tensor of any shape, or a nested structure
         (dict/list/tuple) of them sharing one dtype. Batches are simply leading axes.
-      t: 1-D output times, strictly increasing or strictly decreasing; ``t[0]`` is the initial time.
-        Cast to the state's dtype.
+      t: 1-D output times, finite and strictly increasing or strictly decreasing; ``t[0]`` is the
+        initial time (a single time returns ``[y0]`` without a step). Cast to the state's dtype.
       method: one of ``METHODS``. Adaptive methods control the step with ``rtol``/``atol``;
         fixed-step methods (euler, midpoint, heun, rk4) need ``step_size``. An adaptive method given a
         ``step_size`` takes fixed steps too.
       rtol, atol: relative and absolute tolerances of the mixed RMS error norm over the whole state.
       first_step: the first step's size; by default Hairer's automatic choice (one extra evaluation).
       step_size: the step of fixed-step integration. The last step ends exactly at ``t[-1]``.
-      max_steps: the most steps (accepted plus rejected) before the solve fails.
+      max_steps: the most steps (accepted plus rejected) before the solve fails. Nothing is sized by
+        it in a forward solve, under XLA too, so a generous bound costs nothing.
       gradient: how gradients with respect to y0, t and every variable func reads are computed.
         "direct" differentiates through the solver's own operations (memory grows with steps x
         stages x func's activations). "checkpoint" gives the same numbers (the exact gradient of the
         discrete solve) from a forward pass that keeps each accepted step's start only and a
-        backward pass that recomputes one step at a time (memory grows with steps x state; under
-        XLA, which needs fixed sizes, it reserves ``max_steps`` entries). The stiff methods under XLA
-        compute "direct" this way too: TensorFlow cannot differentiate their loops there.
+        backward pass that recomputes one step at a time (memory grows with steps x state). Under
+        XLA, which needs fixed sizes, a solve traced under a gradient tape reserves ``max_steps``
+        entries for that record; one traced without a tape (a forward pass) reserves nothing, and
+        its backward pass, if one is asked for later, repeats the solve to record the steps. The
+        stiff methods under XLA compute "direct" this way too: TensorFlow cannot differentiate
+        their loops there.
         "adjoint" solves the continuous adjoint equations backwards in time (Chen et al., 2018):
         memory does not grow with the steps; the gradient is accurate to the tolerances.
       return_stats: also return a dict of int32 scalars: ``nfe``, ``steps``, ``accepted_steps``,
@@ -95,13 +99,20 @@ def odeint(func, y0, t, *, method="dopri5", rtol=1e-6, atol=1e-8, first_step=Non
       backward_nfe: gradient "checkpoint" or "adjoint": an int32 variable to which each gradient
         computation adds its backward evaluations (how Keras layers report a mean over batches).
 
+    Called eagerly, odeint runs a tf.function compiled for (func, options), traced once per input
+    signature and kept for the next call with the same func object: each func keeps the
+    ``COMPILED_PER_FUNC`` (32) options sets it used last, so a sweep over rtol or method compiles
+    each once.
+
     Returns:
       ``ys`` with the structure of ``y0``, each leaf with a leading axis of ``len(t)``; ``ys[0]`` is
       ``y0``. With ``return_stats``, ``(ys, stats)``.
 
     Raises:
-      ValueError: an unknown method or gradient mode, bad options, ``t`` not 1-D or not strictly
-        monotonic, mixed or non-float dtypes, or a ``func`` whose output does not match ``y``.
+      ValueError: an unknown method or gradient mode, bad options, ``t`` empty, not 1-D, not finite
+        or not strictly monotonic, mixed or non-float dtypes, or a ``func`` whose output does not
+        match ``y``. In graph mode, where t's values are known only when it runs, the same checks
+        raise InvalidArgumentError with those messages (under XLA they cannot).
       SolverError: (an InvalidArgumentError) the solve failed: more than ``max_steps`` steps, a step
         size underflow, or a non-finite state or derivative; the message gives t and the step count.
         In graph mode the same failure raises InvalidArgumentError with that message when run.
@@ -311,8 +322,8 @@ def _validated_times(t, dtype):
     if values is not None:
         steps = np.diff(values)
         if not np.all(np.isfinite(values)):
-            raise ValueError(f"{_NON_FINITE_TIMES[:-1]} (t[{int(np.flatnonzero(~np.isfinite(values))[0])}] is "
-                             f"{values[~np.isfinite(values)][0]}).")
+            bad = int(np.flatnonzero(~np.isfinite(values))[0])
+            raise ValueError(f"{_NON_FINITE_TIMES} t[{bad}] is {values[bad]}.")
         if steps.size and not (np.all(steps > 0) or np.all(steps < 0)):
             raise ValueError(_NON_MONOTONIC_TIMES)
         return t

@@ -73,7 +73,8 @@ def graph_failure_message(code, where, steps, accepted, rejected, max_steps):
                                        ")"]),
                       tf.where(code == STEP_UNDERFLOW, tf.strings.join([" (h=", step, ")"]), ""))
     return tf.strings.join([
-        "odeint failed: ", what, detail, " at t=", tf.strings.as_string(where["t"], precision=_T_DIGITS, shortest=True),
+        "odeint failed: ", what, detail, " at t=",
+        tf.strings.as_string(where["t"], precision=_T_DIGITS, shortest=True),
         " after ", tf.strings.as_string(steps), " steps (", tf.strings.as_string(accepted), " accepted, ",
         tf.strings.as_string(rejected), " rejected); ", advice, ".",
     ])
