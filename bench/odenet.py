@@ -52,7 +52,7 @@ def ours(size, mode):
     keras.utils.set_random_seed(0)
     # The paper's stem at every size: the architecture of the torchdiffeq model it is compared with.
     model = zoo.ODENetClassifier(input_shape=(size, size, 1), filters=FILTERS, gradient=mode,
-                                 min_feature_size=zoo.models.PAPER_MIN_FEATURE_SIZE)
+                                 min_feature_size=zoo.models.odenet.PAPER_MIN_FEATURE_SIZE)
     model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     for _ in range(WARMUP):
         model.train_on_batch(x, y)

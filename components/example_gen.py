@@ -13,21 +13,12 @@ from tfx.dsl.component.experimental.annotations import OutputArtifact, Parameter
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types import artifact_utils, standard_artifacts
 
-SPLITS = ("train", "eval")
-EMBEDDED = ("digits",)
-
-
-def _example(image, label):
-    return tf.train.Example(features=tf.train.Features(feature={
-        "image": tf.train.Feature(float_list=tf.train.FloatList(value=np.asarray(image, np.float32).ravel())),
-        "label": tf.train.Feature(int64_list=tf.train.Int64List(value=[int(label)])),
-    })).SerializeToString()
+import zoo
+from components.tasks.classification.features import LABEL
 
 
 def split_arrays(source, split, limit=0):
     """(images, labels) of one split of ``source``: ``digits`` or ``tfds:NAME`` (already prepared)."""
-    import zoo
-
     if source == "digits":
         images, labels = zoo.datasets.digits_arrays(split)
     elif source.startswith("tfds:"):
@@ -52,12 +43,12 @@ def ZooExampleGen(examples: OutputArtifact[standard_artifacts.Examples], source:
                   limit: Parameter[int] = 0):
     """Writes ``source`` (``digits`` or ``tfds:NAME[@DATA_DIR]``) as train and eval splits; ``limit``
     caps the examples per split (0: all)."""
-    for split in SPLITS:
+    for split in zoo.datasets.SPLITS:
         images, labels = split_arrays(source, split, limit)
         folder = os.path.join(examples.uri, f"Split-{split}")
         tf.io.gfile.makedirs(folder)
         path = os.path.join(folder, "data_tfrecord-00000-of-00001.gz")
         with tf.io.TFRecordWriter(path, options="GZIP") as writer:
             for image, label in zip(images, labels):
-                writer.write(_example(image, label))
-    examples.split_names = artifact_utils.encode_split_names(list(SPLITS))
+                writer.write(zoo.export.image_example(image, label, label_feature=LABEL))
+    examples.split_names = artifact_utils.encode_split_names(list(zoo.datasets.SPLITS))

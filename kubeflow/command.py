@@ -20,25 +20,23 @@ def main(args):
 
 def _compile(args):
     from kubeflow.options import KubeflowOptions, check_output, parse_node_selector, parse_toleration
-    from pipeline.config import FILE_SOURCES, PipelineConfig
-    from pipeline.data_sources import check
+    from components import tasks
+    from components.sources import FILE_SOURCES
+    from pipeline.config import PipelineConfig
 
     options = KubeflowOptions(pipeline_root=args.pipeline_root, image=args.image, trainer_image=args.trainer_image,
                               gpus=args.gpus, gpu_type=args.gpu_type,
                               node_selectors=dict(parse_node_selector(s) for s in args.node_selector),
                               tolerations=tuple(parse_toleration(t) for t in args.toleration))
-    given = {"epochs": args.epochs, "accuracy_threshold": args.accuracy_threshold}
-    overrides = {name: value for name, value in given.items() if value is not None}
-    config = PipelineConfig(model=args.model, data=args.data, base_model=args.base_model, example_limit=args.limit,
-                            pixel_max=args.pixel_max, learning_rate=args.learning_rate, **overrides)
+    config = PipelineConfig.from_args(args, base_model=args.base_model)
     if config.data.partition(":")[0] in FILE_SOURCES:  # local files; a tfds: copy is the cluster's to read
-        check(config)
+        tasks.module(config.model, "data_checks").check(config)
     check_output(args.output)
     from kubeflow.compiler import compile_pipeline  # loads TFX: only once the arguments are good
 
     spec = compile_pipeline(config, options, args.output)
-    tasks = list(spec["root"]["dag"]["tasks"])
-    print(f"wrote {args.output}: {len(tasks)} tasks: {', '.join(tasks)}")
+    names = list(spec["root"]["dag"]["tasks"])
+    print(f"wrote {args.output}: {len(names)} tasks: {', '.join(names)}")
     return 0
 
 

@@ -9,41 +9,44 @@ os.environ.setdefault("TF_USE_LEGACY_KERAS", "0")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def add_pipeline_options(parser, base_model_help):
+    """The options of the pipeline's config (``PipelineConfig.from_args``), shared by ``odezoo run``
+    and ``odezoo kubeflow compile``."""
+    from components.tasks import MODELS  # light: no TensorFlow
+    from pipeline import config
+
+    parser.add_argument("--model", default="odenet", help=f"the zoo model to train: {' | '.join(MODELS)} (default: odenet)")
+    parser.add_argument("--data", default="digits",
+                        help="digits (embedded, default) | tfds:NAME[@DATA_DIR] | csv:PATH | tfrecord:PATH")
+    parser.add_argument("--epochs", type=int, default=None, help="training epochs (default: the config's)")
+    parser.add_argument("--base-model", default=None, help=base_model_help)
+    parser.add_argument("--limit", type=int, default=0,
+                        help="at most this many examples per split, for digits and tfds: sources (0: all)")
+    parser.add_argument("--pixel-max", type=float, default=1.0,
+                        help="csv: and tfrecord: sources: the value of a full-intensity pixel, which every pixel is "
+                             "divided by (16 for scikit-learn's raw digits, 255 for 8-bit images; default 1)")
+    parser.add_argument("--learning-rate", type=float, default=None,
+                        help=f"Adam's learning rate (default: {config.LEARNING_RATE:g} from scratch, "
+                             f"{config.FINE_TUNING_LEARNING_RATE:g} with --base-model)")
+    parser.add_argument("--accuracy-threshold", type=float, default=None,
+                        help=f"the eval accuracy a model needs to be pushed (default: {config.ACCURACY_THRESHOLD:g})")
+
+
 def build_parser():
-    from pipeline import config  # light: no TensorFlow
-
     __version__ = importlib.metadata.version("odezoo")  # importing zoo would load TensorFlow
-    learning_rate = (f"Adam's learning rate (default: {config.LEARNING_RATE:g} from scratch, "
-                     f"{config.FINE_TUNING_LEARNING_RATE:g} with --base-model)")
-    threshold = f"the eval accuracy a model needs to be pushed (default: {config.ACCURACY_THRESHOLD:g})"
-    limit = "at most this many examples per split, for digits and tfds: sources (0: all)"
-    pixel_max = ("csv: and tfrecord: sources: the value of a full-intensity pixel, which every pixel is divided by "
-                 "(16 for scikit-learn's raw digits, 255 for 8-bit images; default 1)")
-
     parser = argparse.ArgumentParser(prog="odezoo", description="Neural ODEs for TensorFlow and Keras 3.")
     parser.add_argument("--version", action="version", version=f"odezoo {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("doctor", help="print the versions odezoo runs on and check that they load together")
     run = commands.add_parser("run", help="run the TFX pipeline locally (LocalDagRunner, SQLite ML Metadata)")
-    run.add_argument("--model", default="odenet", help="the zoo model to train (default: odenet)")
-    run.add_argument("--data", default="digits",
-                     help="digits (embedded, default) | tfds:NAME[@DATA_DIR] | csv:PATH | tfrecord:PATH")
-    run.add_argument("--epochs", type=int, default=None, help="training epochs (default: the config's)")
+    add_pipeline_options(run, "fine-tune from a pushed model's folder or a preset name (see zoo.presets.list())")
     run.add_argument("--pipeline-root", default="pipeline_output",
                      help="folder for the run's artifacts, ML Metadata and pushed models (default: pipeline_output)")
-    run.add_argument("--base-model", default=None,
-                     help="fine-tune from a pushed model's folder or a preset name (see zoo.presets.list())")
     run.add_argument("--schema", default=None, help="validate the data against this schema.pbtxt (from a good run)")
-    run.add_argument("--limit", type=int, default=0, help=limit)
-    run.add_argument("--pixel-max", type=float, default=1.0, help=pixel_max)
-    run.add_argument("--learning-rate", type=float, default=None, help=learning_rate)
-    run.add_argument("--accuracy-threshold", type=float, default=None, help=threshold)
     kubeflow = commands.add_parser("kubeflow", help="compile the pipeline for Kubeflow Pipelines, or submit it")
     actions = kubeflow.add_subparsers(dest="action", metavar="ACTION")
     compile_ = actions.add_parser("compile", help="write the KFP v2 pipeline YAML")
-    compile_.add_argument("--model", default="odenet")
-    compile_.add_argument("--data", default="digits")
-    compile_.add_argument("--epochs", type=int, default=None)
+    add_pipeline_options(compile_, "a pushed model's URI to fine-tune from")
     compile_.add_argument("--gpus", type=int, default=0, help="GPUs for the Trainer (default 0)")
     compile_.add_argument("--gpu-type", default="nvidia.com/gpu")
     compile_.add_argument("--image", default="odezoo:0.1.0", help="the image of every task but the Trainer")
@@ -51,11 +54,6 @@ def build_parser():
     compile_.add_argument("--pipeline-root", required=True, help="gs://... or s3://... the cluster can write")
     compile_.add_argument("--node-selector", action="append", default=[], help="key=value for the Trainer's node")
     compile_.add_argument("--toleration", action="append", default=[], help="key=value:Effect for the Trainer")
-    compile_.add_argument("--base-model", default=None, help="a pushed model's URI to fine-tune from")
-    compile_.add_argument("--limit", type=int, default=0, help=limit)
-    compile_.add_argument("--pixel-max", type=float, default=1.0, help=pixel_max)
-    compile_.add_argument("--learning-rate", type=float, default=None, help=learning_rate)
-    compile_.add_argument("--accuracy-threshold", type=float, default=None, help=threshold)
     compile_.add_argument("-o", "--output", default="pipeline.yaml")
     submit = actions.add_parser("submit", help="create a run from a compiled pipeline")
     submit.add_argument("--host", required=True, help="the Kubeflow Pipelines API endpoint")

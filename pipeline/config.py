@@ -5,10 +5,10 @@ import dataclasses
 import os
 from pathlib import Path
 
-MODELS = ("odenet",)
+from components.sources import FILE_SOURCES
+from components.tasks import MODELS
+
 DEFAULT_ROOT = Path("pipeline_output")
-# Sources read whole by TFX's own ExampleGens, which have no row limit.
-FILE_SOURCES = ("csv", "tfrecord")
 
 # Adam's learning rate from scratch, and for fine-tuning: ten times lower, so that training on the new
 # data does not undo the base model.
@@ -19,8 +19,6 @@ FINE_TUNING_LEARNING_RATE = 3e-4
 # from-scratch rate and to 0.978-0.981 at 1e-4 to 3e-4; head alone, it stayed at 0.983.
 FROZEN_BODY_EPOCHS = 1
 
-# The Evaluator's SparseCategoricalAccuracy, by the name TFMA gives it; a model is blessed on it.
-ACCURACY_METRIC = "sparse_categorical_accuracy"
 ACCURACY_THRESHOLD = 0.9
 # --limit runs keep it: one epoch on 300 digits from scratch is 5 Adam steps, whose model scored 0.09
 # (guessing scores 0.10), so no threshold such a run passes would tell a model from an untrained one.
@@ -34,7 +32,7 @@ ACCURACY_TOLERANCE = 0.02
 class PipelineConfig:
     """Every setting of a run. ``data`` is ``digits`` (embedded), ``tfds:NAME[@DATA_DIR]`` (a prepared
     tensorflow-datasets copy), ``csv:PATH`` (a CSV file, or a folder whose every file is a CSV with the
-    same header; the layout is checked by ``pipeline.data_sources``) or ``tfrecord:PATH`` (a file or a
+    same header; the task's ``data_checks`` check the layout) or ``tfrecord:PATH`` (a file or a
     folder of TFRecords of ``tf.Example`` with a float ``image`` and an int64 ``label``; GZIP when
     the names end in ``.gz``). ``pixel_max`` is the value of a full-intensity pixel in csv: and tfrecord:
     data: Transform divides every pixel by it. Left None, ``learning_rate`` becomes LEARNING_RATE, or
@@ -87,6 +85,15 @@ class PipelineConfig:
             raise ValueError(f"--learning-rate must be positive, got {self.learning_rate}.")
         if not 0 <= self.accuracy_threshold <= 1:
             raise ValueError(f"accuracy_threshold must be in [0, 1], got {self.accuracy_threshold}.")
+
+    @classmethod
+    def from_args(cls, args, **fields):
+        """The config of the options ``odezoo run`` and ``odezoo kubeflow compile`` share
+        (``pipeline.cli.add_pipeline_options``), with ``fields`` set as given."""
+        given = {"epochs": args.epochs, "accuracy_threshold": args.accuracy_threshold}
+        defaults_kept = {name: value for name, value in given.items() if value is not None}
+        return cls(model=args.model, data=args.data, example_limit=args.limit, pixel_max=args.pixel_max,
+                   learning_rate=args.learning_rate, **defaults_kept, **fields)
 
     def trainer_config(self):
         return {"model": self.model, "num_classes": self.num_classes, "epochs": self.epochs,

@@ -2,20 +2,18 @@
 
 ExampleGen -> StatisticsGen -> SchemaGen -> ExampleValidator -> Transform -> Trainer -> Evaluator
 (baseline: the latest blessed model, through a Resolver, when ``with_baseline``) -> Pusher.
-A base model for fine-tuning enters through an Importer. The Evaluator reads Transform's examples,
-the layout the served model takes whatever the source (``components.data_layout``).
+A base model for fine-tuning enters through an Importer. The model's task (``components.tasks``)
+gives the module code of Transform and the Trainer and the Evaluator's config; the Evaluator reads
+Transform's examples, the layout the served model takes whatever the source.
 """
 
-import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 
-from components.data_layout import LABEL
+from components import tasks
 from components.example_gen import ZooExampleGen
+from components.sources import input_base_and_pattern
 from components.validation_gate import ValidationGate
-from pipeline.data_sources import input_base_and_pattern
 
-PREPROCESSING_FN = "components.preprocessing.preprocessing_fn"
-RUN_FN = "components.trainer.run_fn"
 FILE_EXAMPLE_GENS = {"csv": tfx.components.CsvExampleGen, "tfrecord": tfx.components.ImportExampleGen}
 
 
@@ -26,21 +24,6 @@ def example_gen(config):
         return FILE_EXAMPLE_GENS[kind](input_base=input_base, input_config=tfx.proto.Input(
             splits=[tfx.proto.Input.Split(name="single_split", pattern=pattern)]))
     return ZooExampleGen(source=config.data, limit=config.example_limit)
-
-
-def eval_config(config, with_baseline):
-    threshold = tfma.MetricThreshold(
-        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": config.accuracy_threshold}))
-    if with_baseline:
-        threshold.change_threshold.CopyFrom(tfma.GenericChangeThreshold(
-            direction=tfma.MetricDirection.HIGHER_IS_BETTER, absolute={"value": -config.accuracy_tolerance}))
-    return tfma.EvalConfig(
-        model_specs=[tfma.ModelSpec(signature_name="serving_default", label_key=LABEL,
-                                    prediction_key="probabilities")],
-        slicing_specs=[tfma.SlicingSpec()],
-        metrics_specs=[tfma.MetricsSpec(metrics=[
-            tfma.MetricConfig(class_name="SparseCategoricalAccuracy", threshold=threshold),
-            tfma.MetricConfig(class_name="ExampleCount")])])
 
 
 def create_pipeline(config, with_baseline=True, beam_pipeline_args=None, metadata_connection_config=None):
@@ -56,7 +39,8 @@ def create_pipeline(config, with_baseline=True, beam_pipeline_args=None, metadat
                                                 schema=schema.outputs["schema"])
     gate = ValidationGate(anomalies=validator.outputs["anomalies"])
     transform = tfx.components.Transform(examples=examples.outputs["examples"], schema=schema.outputs["schema"],
-                                         preprocessing_fn=PREPROCESSING_FN, custom_config=config.transform_config())
+                                         preprocessing_fn=tasks.dotted(config.model, "preprocessing.preprocessing_fn"),
+                                         custom_config=config.transform_config())
     transform.add_upstream_node(gate)
     components = [examples, statistics, schema, validator, gate, transform]
     trainer_inputs = {}
@@ -66,7 +50,7 @@ def create_pipeline(config, with_baseline=True, beam_pipeline_args=None, metadat
         components.append(importer)
         trainer_inputs["base_model"] = importer.outputs["result"]
     trainer = tfx.components.Trainer(
-        run_fn=RUN_FN, examples=transform.outputs["transformed_examples"],
+        run_fn=tasks.dotted(config.model, "trainer.run_fn"), examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"], schema=schema.outputs["schema"],
         train_args=tfx.proto.TrainArgs(), eval_args=tfx.proto.EvalArgs(),
         custom_config=config.trainer_config(), **trainer_inputs)
@@ -80,9 +64,11 @@ def create_pipeline(config, with_baseline=True, beam_pipeline_args=None, metadat
         ).with_id("latest_blessed_model_resolver")
         components.append(resolver)
         evaluator_inputs["baseline_model"] = resolver.outputs["model"]
+    evaluation = tasks.module(config.model, "evaluation")
     evaluator = tfx.components.Evaluator(examples=transform.outputs["transformed_examples"],
                                          model=trainer.outputs["model"],
-                                         eval_config=eval_config(config, with_baseline), **evaluator_inputs)
+                                         eval_config=evaluation.eval_config(config, with_baseline),
+                                         **evaluator_inputs)
     pusher = tfx.components.Pusher(
         model=trainer.outputs["model"], model_blessing=evaluator.outputs["blessing"],
         push_destination=tfx.proto.PushDestination(

@@ -10,40 +10,38 @@ def config_from_args(args):
     from pipeline.config import PipelineConfig
 
     root = Path(args.pipeline_root).resolve()
-    given = {"epochs": args.epochs, "accuracy_threshold": args.accuracy_threshold}
-    overrides = {name: value for name, value in given.items() if value is not None}
-    return PipelineConfig(model=args.model, data=args.data, pipeline_root=str(root / "root"),
-                          metadata_path=str(root / "metadata.sqlite"), serving_dir=str(root / "serving"),
-                          base_model=resolve_base_model(args.base_model, root), schema_path=args.schema,
-                          example_limit=args.limit, pixel_max=args.pixel_max, learning_rate=args.learning_rate,
-                          **overrides)
+    return PipelineConfig.from_args(args, pipeline_root=str(root / "root"), metadata_path=str(root / "metadata.sqlite"),
+                                    serving_dir=str(root / "serving"), schema_path=args.schema,
+                                    base_model=resolve_base_model(args.base_model, root))
 
 
 def resolve_base_model(base, root):
     """A pushed model's folder as is; a preset name becomes a folder with its ``model.keras``."""
+    from components.tasks import KERAS_FILE
+
     if base is None:
         return None
     if os.path.isdir(base):
-        if not os.path.exists(os.path.join(base, "model.keras")):
-            raise ValueError(f"--base-model {base!r} has no model.keras; give a folder odezoo pushed or a preset.")
+        if not os.path.exists(os.path.join(base, KERAS_FILE)):
+            raise ValueError(f"--base-model {base!r} has no {KERAS_FILE}; give a folder odezoo pushed or a preset.")
         return str(Path(base).resolve())
     import zoo
 
     if base not in zoo.presets.list():
         raise ValueError(f"--base-model {base!r} is neither a folder nor a preset ({', '.join(zoo.presets.list())}).")
     folder = root / "base_models" / base
-    if not (folder / "model.keras").exists():
+    if not (folder / KERAS_FILE).exists():
         folder.mkdir(parents=True, exist_ok=True)
-        zoo.ODENetClassifier.from_preset(base).save(folder / "model.keras")
+        zoo.models.from_preset(base).save(folder / KERAS_FILE)
     return str(folder)
 
 
 def main(args):
     try:
         config = config_from_args(args)
-        from pipeline import data_sources
+        from components import tasks
 
-        data_sources.check(config)
+        tasks.module(config.model, "data_checks").check(config)
     except ValueError as error:
         print(f"odezoo run: {error}", file=sys.stderr)
         return 2
@@ -51,35 +49,19 @@ def main(args):
 
     report = local_runner.run(config)
     print(summary(report))
+    from components import tasks
+
     if report.error:
         print(f"odezoo run: the run failed: {report.error}", file=sys.stderr)
         return 1
     if not report.blessed:
         print("odezoo run: the Evaluator did not bless the model, so nothing was pushed: "
-              f"{why_not_blessed(report, config)}.", file=sys.stderr)
+              f"{tasks.module(config.model, 'evaluation').why_not_blessed(report, config)}.", file=sys.stderr)
         return 1
     if not report.pushed:
         print("odezoo run: the Pusher pushed nothing.", file=sys.stderr)
         return 1
     return 0
-
-
-def why_not_blessed(report, config):
-    from pipeline.config import ACCURACY_METRIC
-
-    accuracy = report.metrics[ACCURACY_METRIC]
-    reasons = []
-    if "threshold" in report.failed_checks:
-        limited_run_hint = (" (a --limit run from scratch trains a few steps; fine-tuning a preset, --base-model "
-                            "odenet_digits, passes it in one epoch)"
-                            if config.example_limit and not config.base_model else "")
-        reasons.append(f"its eval accuracy {accuracy:.4f} is below the threshold {config.accuracy_threshold:g}, "
-                       f"which --accuracy-threshold sets{limited_run_hint}")
-    if "baseline" in report.failed_checks:
-        change = report.changes[ACCURACY_METRIC]
-        reasons.append(f"its eval accuracy {accuracy:.4f} is {-change:.4f} below the blessed baseline's "
-                       f"{accuracy - change:.4f}, more than the tolerance {config.accuracy_tolerance:g}")
-    return "; ".join(reasons) or "its validation failed"
 
 
 def _value(name, value, signed=False):

@@ -72,7 +72,8 @@ def test_images_resources_and_placement(compiled):
 def test_module_code_is_dotted_paths_importable_from_the_package(compiled):
     documents, _, _ = compiled
     text = json.dumps(documents[0])
-    for dotted in ("components.trainer.run_fn", "components.preprocessing.preprocessing_fn"):
+    for dotted in ("components.tasks.classification.trainer.run_fn",
+                   "components.tasks.classification.preprocessing.preprocessing_fn"):
         assert dotted in text
         module, _, name = dotted.rpartition(".")
         assert callable(getattr(importlib.import_module(module), name))

@@ -21,8 +21,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from pipeline.config import (ACCURACY_METRIC, ACCURACY_THRESHOLD, ACCURACY_TOLERANCE, FINE_TUNING_LEARNING_RATE,
-                             FROZEN_BODY_EPOCHS, LEARNING_RATE, PipelineConfig)
+from components.tasks.classification.evaluation import ACCURACY_METRIC
+from pipeline.config import (ACCURACY_THRESHOLD, ACCURACY_TOLERANCE, FINE_TUNING_LEARNING_RATE, FROZEN_BODY_EPOCHS,
+                             LEARNING_RATE, PipelineConfig)
 
 ROOT = Path(__file__).resolve().parents[1]
 ODEZOO = [sys.executable, "-m", "pipeline.cli", "run"]
@@ -163,6 +164,26 @@ def write_digits_csv(path, rows, columns=None, edit=None):
 
 # Quick checks: the configuration and arguments, refused before any component runs.
 
+def test_every_pipeline_model_is_a_zoo_family_with_a_complete_task():
+    """components.tasks maps each model the pipeline offers to a task folder holding every module
+    create_pipeline and the command line look up, and each such model to a zoo family."""
+    import importlib
+
+    import zoo
+    from components import tasks
+
+    assert set(tasks.MODELS) <= set(zoo.models.FAMILIES)
+    for model in tasks.MODELS:
+        for dotted in ("preprocessing.preprocessing_fn", "trainer.run_fn"):
+            module, _, name = tasks.dotted(model, dotted).rpartition(".")
+            assert callable(getattr(importlib.import_module(module), name))
+        assert callable(tasks.module(model, "data_checks").check)
+        evaluation = tasks.module(model, "evaluation")
+        assert callable(evaluation.eval_config) and callable(evaluation.why_not_blessed)
+    with pytest.raises(ValueError, match="Unknown model 'resnet'; choose one of: odenet"):
+        tasks.module("resnet", "evaluation")
+
+
 def test_fine_tuning_has_its_own_learning_rate_and_a_frozen_body_first():
     scratch, fine_tuning = PipelineConfig(), PipelineConfig(base_model="/models/1")
     assert scratch.learning_rate == LEARNING_RATE and scratch.trainer_config()["frozen_body_epochs"] == 0
@@ -172,7 +193,7 @@ def test_fine_tuning_has_its_own_learning_rate_and_a_frozen_body_first():
 
 
 def test_an_unblessed_run_says_which_check_failed():
-    from pipeline.run_command import why_not_blessed
+    from components.tasks.classification.evaluation import why_not_blessed
 
     # A RunReport's fields (pipeline.local_runner loads TFX, which takes a minute here).
     report = SimpleNamespace(metrics={ACCURACY_METRIC: 0.8}, changes={ACCURACY_METRIC: -0.05},
@@ -247,7 +268,7 @@ def test_bad_tfrecord_and_tfds_sources_are_refused(tmp_path):
     # before any component runs, as the CSV tests above show.
     import tensorflow as tf
 
-    from pipeline.data_sources import check_tfds, check_tfrecord
+    from components.tasks.classification.data_checks import check_tfds, check_tfrecord
     from zoo.datasets import digits_arrays
 
     images, labels = digits_arrays("train")

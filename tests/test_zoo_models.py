@@ -79,7 +79,7 @@ def test_stem_stops_downsampling_at_3x3_and_refuses_smaller_inputs():
         model = zoo.ODENetClassifier(input_shape=(size, size, 1))
         assert model.get_layer("stem_conv3").output.shape[1:] == feature_map + (64,), size
     assert zoo.ODENetClassifier(input_shape=(28, 8, 3)).get_layer("stem_conv3").output.shape[1:] == (6, 3, 64)
-    papers = zoo.ODENetClassifier(input_shape=(8, 8, 1), min_feature_size=zoo.models.PAPER_MIN_FEATURE_SIZE)
+    papers = zoo.ODENetClassifier(input_shape=(8, 8, 1), min_feature_size=zoo.models.odenet.PAPER_MIN_FEATURE_SIZE)
     assert papers.get_layer("stem_conv3").output.shape[1:] == (1, 1, 64)  # 8 -> 6 -> 3 -> 1
     for shape in ((4, 4, 1), (28, 4, 1), (None, None, 1)):
         with pytest.raises(ValueError, match=r"needs a known height and width of at least 5 pixels, so that the "
@@ -133,7 +133,7 @@ def test_compile_defaults_and_explicit_arguments():
     model = zoo.ODENetClassifier(input_shape=(8, 8, 1), filters=8, groups=4)
     model.compile()
     assert isinstance(model.optimizer, keras.optimizers.Adam)
-    assert float(model.optimizer.learning_rate) == pytest.approx(zoo.models.FROM_SCRATCH_LEARNING_RATE)
+    assert float(model.optimizer.learning_rate) == pytest.approx(zoo.models.odenet.FROM_SCRATCH_LEARNING_RATE)
     images, labels = zoo.datasets.digits_arrays("eval")
     logits = model.predict(images[:64], verbose=0)
     result = model.evaluate(images[:64], labels[:64], verbose=0, return_dict=True)
@@ -172,7 +172,7 @@ def test_preset_comes_back_compiled_for_fine_tuning_and_returns_logits(tmp_path)
     assert reloaded_result["loss"] == pytest.approx(result["loss"])
 
     new_head = zoo.ODENetClassifier.from_preset("odenet_digits", num_classes=5)
-    assert float(new_head.optimizer.learning_rate) == pytest.approx(zoo.models.FROM_SCRATCH_LEARNING_RATE)
+    assert float(new_head.optimizer.learning_rate) == pytest.approx(zoo.models.odenet.FROM_SCRATCH_LEARNING_RATE)
 
 
 @pytest.mark.slow
@@ -198,6 +198,33 @@ def test_fine_tune_preset_on_five_classes_in_one_epoch():
     keep, keep_eval = train_y < 5, eval_y < 5
     model.fit(train_x[keep], train_y[keep], epochs=1, batch_size=32, verbose=0)  # as from_preset compiled it
     assert accuracy(model, eval_x[keep_eval], eval_y[keep_eval]) >= 0.97
+
+
+def test_each_family_registers_its_model_and_presets():
+    assert zoo.models.family("odenet").MODEL is zoo.ODENetClassifier
+    registered = [preset for family in zoo.models.FAMILIES.values() for preset in family.PRESETS]
+    assert sorted(registered) == zoo.presets.list()  # every shipped preset belongs to one family
+    assert zoo.models.family_of_preset("odenet_digits") == "odenet"
+    model = zoo.models.from_preset("odenet_digits")
+    assert type(model) is zoo.ODENetClassifier and model.compiled
+    with pytest.raises(ValueError, match="Unknown preset 'nope'; available: odenet_digits"):
+        zoo.models.from_preset("nope")
+    with pytest.raises(ValueError, match="Unknown model 'resnet'; choose one of: odenet"):
+        zoo.models.family("resnet")
+
+
+def test_the_examples_signature_can_be_the_default(tmp_path):
+    model = zoo.ODENetClassifier(input_shape=(8, 8, 1), filters=8, groups=4)
+    images = zoo.datasets.digits_arrays("eval")[0][:4]
+    zoo.export_saved_model(model, tmp_path / "saved", default_signature="examples")
+    loaded = tf.saved_model.load(str(tmp_path / "saved"))
+    examples = tf.constant([zoo.export.image_example(image) for image in images])
+    by_default = loaded.signatures["serving_default"](examples=examples)["logits"].numpy()
+    by_images = loaded.signatures["serve_images"](images=tf.constant(images))["logits"].numpy()
+    np.testing.assert_allclose(by_default, model.predict(images, verbose=0), rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(by_default, by_images)
+    with pytest.raises(ValueError, match="default_signature must be one of \\('images', 'examples'\\), got 'pixels'"):
+        zoo.export_saved_model(model, tmp_path / "other", default_signature="pixels")
 
 
 _RELOAD = textwrap.dedent("""

@@ -22,7 +22,7 @@ import zoo  # noqa: E402
 PRESETS = Path(zoo.presets.__file__).resolve().parent
 ODENET_DIGITS = dict(input_shape=(8, 8, 1), num_classes=10, filters=32, groups=8, method="dopri5", rtol=1e-3,
                      atol=1e-3, gradient="direct", max_steps=1000,
-                     min_feature_size=zoo.models.MIN_FEATURE_SIZE)
+                     min_feature_size=zoo.models.odenet.MIN_FEATURE_SIZE)
 # from_preset compiles with this: one epoch on the digits at 1e-5 kept the eval accuracy (3 shuffles),
 # 3e-5 lost one image, 1e-4 two to six. The script measures it again and records it beside the rate.
 FINE_TUNING = {"class_name": "Adam", "config": {"learning_rate": 1e-5}}

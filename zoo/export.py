@@ -1,13 +1,15 @@
 """Exporting a classifier as a SavedModel that serves without odezoo installed.
 
-Two signatures: ``serving_default`` takes images ([batch, height, width, channels] float32 in [0, 1])
-and ``serve_examples`` takes serialized ``tf.Example``s whose float feature ``image`` holds the
-height * width * channels pixel values, row-major (the form a TFX pipeline feeds). Both return
-``logits``, ``probabilities`` and ``classes``.
+Two signatures: ``serve_images`` takes images ([batch, height, width, channels] float32 in [0, 1])
+and ``serve_examples`` takes serialized ``tf.Example``s (``examples``) whose float feature ``image``
+holds the height * width * channels pixel values, row-major (the form a TFX pipeline feeds). Both
+return ``logits``, ``probabilities`` and ``classes`` (int32). ``serving_default`` is one of them:
+images by default, examples for a model that TFX's Evaluator scores.
 """
 
 import math
 
+import numpy as np
 import tensorflow as tf
 
 IMAGE_FEATURE = "image"
@@ -22,8 +24,16 @@ def serving_module(model):
     return module
 
 
-def export_saved_model(model, directory):
-    """Writes ``model`` (a Keras image classifier) to ``directory`` as a SavedModel; returns the path."""
+SIGNATURES = ("images", "examples")
+
+
+def export_saved_model(model, directory, default_signature="images"):
+    """Writes ``model`` (a Keras image classifier) to ``directory`` as a SavedModel whose
+    ``serving_default`` is ``serve_images`` or, with ``default_signature="examples"``,
+    ``serve_examples``; returns the path."""
+    if default_signature not in SIGNATURES:
+        raise ValueError(f"export_saved_model: default_signature must be one of {SIGNATURES}, "
+                         f"got {default_signature!r}.")
     shape = tuple(model.input_shape[1:])
     if None in shape:
         raise ValueError(f"export_saved_model: the model's input shape {shape} must be fully known.")
@@ -42,13 +52,17 @@ def export_saved_model(model, directory):
         return serve_images(tf.reshape(features[IMAGE_FEATURE], (-1,) + shape))
 
     module.serve_images, module.serve_examples = serve_images, serve_examples
-    tf.saved_model.save(module, str(directory),
-                        signatures={"serving_default": serve_images, "serve_examples": serve_examples})
+    signatures = {"serve_images": serve_images, "serve_examples": serve_examples}
+    signatures["serving_default"] = signatures[f"serve_{default_signature}"]
+    tf.saved_model.save(module, str(directory), signatures=signatures)
     return str(directory)
 
 
-def image_example(image):
-    """A serialized ``tf.Example`` for ``serve_examples`` from one image array."""
-    values = tf.reshape(tf.cast(image, tf.float32), [-1]).numpy().tolist()
+def image_example(image, label=None, label_feature="label"):
+    """A serialized ``tf.Example`` for ``serve_examples`` from one image array, with an int64
+    ``label_feature`` when ``label`` is given (the form of a pipeline's training examples)."""
+    values = np.asarray(image, np.float32).ravel()
     feature = {IMAGE_FEATURE: tf.train.Feature(float_list=tf.train.FloatList(value=values))}
+    if label is not None:
+        feature[label_feature] = tf.train.Feature(int64_list=tf.train.Int64List(value=[int(label)]))
     return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()

@@ -1,37 +1,13 @@
-"""What a ``--data`` source holds, checked before any component runs, so that bad input fails in
-seconds with what is wrong instead of deep inside a component.
-
-``csv:PATH`` and ``tfrecord:PATH`` name a file (that file only) or a folder (every file in it).
+"""What a ``--data`` source of images holds, checked before any component runs, so that bad input
+fails in seconds with what is wrong instead of deep inside a component.
 """
 
-import glob
 import math
-import os
 
-from components.data_layout import CSV_LAYOUT, IMAGE, LABEL, pixel_columns, pixel_number
+from components.sources import source_files, tfrecord_compression
+from components.tasks.classification.features import CSV_LAYOUT, IMAGE, LABEL, pixel_columns, pixel_number
 
 _CHUNK_ROWS = 65536
-
-
-def source_files(kind, path):
-    """The files a csv: or tfrecord: source reads: ``path`` itself, or every entry of the folder."""
-    if not os.path.isdir(path):
-        return [path]
-    entries = sorted(os.listdir(path))
-    folders = [entry for entry in entries if os.path.isdir(os.path.join(path, entry))]
-    if folders:
-        raise ValueError(f"{kind}:{path}: the folder holds folders ({', '.join(folders)}); ExampleGen reads every "
-                         "entry of it as a file.")
-    if not entries:
-        raise ValueError(f"{kind}:{path}: the folder is empty.")
-    return [os.path.join(path, entry) for entry in entries]
-
-
-def input_base_and_pattern(path):
-    """ExampleGen's ``input_base`` and the glob of its one split: a file matches itself only."""
-    if os.path.isdir(path):
-        return path, "*"
-    return os.path.dirname(os.path.abspath(path)), glob.escape(os.path.basename(path))
 
 
 def check(config):
@@ -143,11 +119,6 @@ def _first_problem(chunk, num_classes, pixel_max):
     return None
 
 
-def _tfrecord_compression(file):
-    # Beam's ReadFromTFRecord, which ImportExampleGen uses, decides the compression by the name's ending.
-    return "GZIP" if file.endswith(".gz") else ("ZLIB" if file.endswith(".deflate") else "")
-
-
 def check_tfrecord(path):
     """The first record of every file: a ``tf.Example`` with an int64 ``label`` and an ``image`` of
     the pixels of a square one-channel image."""
@@ -155,7 +126,7 @@ def check_tfrecord(path):
     from google.protobuf.message import DecodeError
 
     for file in source_files("tfrecord", path):
-        compression = _tfrecord_compression(file)
+        compression = tfrecord_compression(file)
         try:
             examples = [tf.train.Example.FromString(record.numpy())
                         for record in tf.data.TFRecordDataset(file, compression_type=compression).take(1)]

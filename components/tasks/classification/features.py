@@ -1,4 +1,4 @@
-"""The example layouts the pipeline reads, and their names; light to import (no TensorFlow), so that
+"""The example layouts the classification task reads, and their names; light to import (no TensorFlow), so that
 the command line checks a data source before any component runs.
 
 Raw examples hold ``label`` (an integer class) and either ``image`` (every pixel, row-major, as

@@ -1,4 +1,4 @@
-"""Transform's module code: ``components.preprocessing.preprocessing_fn`` (a dotted path, so that
+"""Transform's module code: ``components.tasks.classification.preprocessing.preprocessing_fn`` (a dotted path, so that
 the Kubeflow image runs the installed package and nothing is uploaded at compile time).
 
 Inputs are either ``image`` (a fixed-length list of pixels, as ZooExampleGen writes) or one numeric
@@ -8,7 +8,7 @@ pixels divided by ``custom_config["pixel_max"]``, which must put them in [0, 1])
 
 import tensorflow as tf
 
-from components.data_layout import IMAGE, LABEL, pixel_columns
+from components.tasks.classification.features import IMAGE, LABEL, pixel_columns
 
 
 def preprocessing_fn(inputs, custom_config):

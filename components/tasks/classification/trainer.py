@@ -1,4 +1,4 @@
-"""Trainer's module code: ``components.trainer.run_fn`` (a dotted path).
+"""Trainer's module code: ``components.tasks.classification.trainer.run_fn`` (a dotted path).
 
 Builds a zoo model by name from ``custom_config`` (or warm-starts from ``base_model``'s
 ``model.keras``), trains it with ``fit`` on the transformed examples (progress and TensorBoard logs in
@@ -6,8 +6,9 @@ the run's ``model_run_dir``; a base model trains its classifier head alone for t
 ``frozen_body_epochs``, then the whole model), and exports a SavedModel whose ``serving_default`` takes serialized
 ``tf.Example``s (``examples``) with a float feature ``image``, the height * width * channels pixels in
 [0, 1], row-major, and returns ``logits``, ``probabilities`` and ``classes`` (int32): the layout of
-Transform's output, so that a model serves alike whatever source it was trained on (the form
-``zoo.export_saved_model``'s ``serve_examples`` takes). ``model.keras`` lies beside it, for fine-tuning.
+Transform's output, so that a model serves alike whatever source it was trained on
+(``zoo.export_saved_model``'s ``serve_examples``; ``serve_images`` takes image arrays).
+``model.keras`` lies beside it, for fine-tuning.
 """
 
 import json
@@ -21,18 +22,14 @@ import tensorflow as tf  # noqa: E402
 import tensorflow_transform as tft  # noqa: E402
 
 import zoo  # noqa: E402
-from components.data_layout import IMAGE, LABEL  # noqa: E402
-
-MODELS = {"odenet": zoo.ODENetClassifier}
-KERAS_FILE = "model.keras"
+from components.tasks import KERAS_FILE  # noqa: E402
+from components.tasks.classification.features import IMAGE, LABEL  # noqa: E402
 
 
 def build_model(config, image_shape):
-    name = config.get("model", "odenet")
-    if name not in MODELS:
-        raise ValueError(f"Unknown model {name!r}; choose one of: {', '.join(MODELS)}.")
+    model_class = zoo.models.family(config["model"]).MODEL
     options = dict(config.get("model_options", {}))
-    return MODELS[name](input_shape=image_shape, num_classes=int(config["num_classes"]), **options)
+    return model_class(input_shape=image_shape, num_classes=int(config["num_classes"]), **options)
 
 
 def image_shape(pixels, channels=1):
@@ -90,7 +87,7 @@ def run_fn(fn_args):
 
 def _set_trainable(model, head_only):
     for layer in model.layers:
-        layer.trainable = not head_only or layer.name == zoo.models.HEAD
+        layer.trainable = not head_only or layer.name == zoo.models.odenet.HEAD
 
 
 def _fit(model, strategy, config, train, evaluation, first_epoch, last_epoch, head_only, log_dir):
@@ -105,18 +102,7 @@ def _fit(model, strategy, config, train, evaluation, first_epoch, last_epoch, he
 
 
 def export(model, directory, shape):
-    module = zoo.export.serving_module(model)
-    spec = {IMAGE: tf.io.FixedLenFeature([math.prod(shape)], tf.float32)}
-
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
-    def serve(serialized):
-        images = tf.reshape(tf.io.parse_example(serialized, spec)[IMAGE], (-1,) + shape)
-        logits = model(images, training=False)
-        return {"logits": logits, "probabilities": tf.nn.softmax(logits),
-                "classes": tf.argmax(logits, axis=-1, output_type=tf.int32)}
-
-    module.serve = serve
-    tf.saved_model.save(module, directory, signatures={"serving_default": serve})
+    zoo.export_saved_model(model, directory, default_signature="examples")
     model.save(os.path.join(directory, KERAS_FILE))
     with tf.io.gfile.GFile(os.path.join(directory, "odezoo.json"), "w") as handle:
         handle.write(json.dumps({"image_shape": list(shape), "keras": KERAS_FILE}))

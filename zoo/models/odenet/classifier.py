@@ -1,11 +1,12 @@
-"""The zoo's ready-made architectures, built with the functional API (the keras-hub pattern: a
-``keras.Model`` subclass constructed from its inputs and outputs, so ``summary()`` and
-``plot_model`` show the graph, with ``get_config``/``from_config`` and ``from_preset``)."""
+"""``ODENetClassifier``, built with the functional API (the keras-hub pattern: a ``keras.Model``
+subclass constructed from its inputs and outputs, so ``summary()`` and ``plot_model`` show the graph,
+with ``get_config``/``from_config`` and ``from_preset``)."""
 
 import keras
 
 from zoo import presets
-from zoo.layers import ConvODEDynamics, ODEBlock
+from zoo.layers import ODEBlock
+from zoo.models.odenet.dynamics import ConvODEDynamics
 
 HEAD = "classifier"
 # The default min_feature_size: group norm in the ODE block then averages at least 9 values per group.

@@ -1,0 +1,35 @@
+"""The zoo's architectures, one folder per family (``zoo/models/<family>/``), each a functional
+``keras.Model`` subclass with ``get_config``/``from_config``/``from_preset``.
+
+``FAMILIES`` maps the names the pipeline and the command line use to the family's module, which
+names its ``MODEL`` class and its ``PRESETS``.
+"""
+
+from zoo.models import odenet
+from zoo.models.odenet import ODENetClassifier
+
+FAMILIES = {"odenet": odenet}
+
+
+def family(name):
+    """The family module registered as ``name``."""
+    if name not in FAMILIES:
+        raise ValueError(f"Unknown model {name!r}; choose one of: {', '.join(FAMILIES)}.")
+    return FAMILIES[name]
+
+
+def family_of_preset(preset):
+    """The name of the family whose preset ``preset`` is."""
+    for name, module in FAMILIES.items():
+        if preset in module.PRESETS:
+            return name
+    known = ", ".join(p for module in FAMILIES.values() for p in module.PRESETS)
+    raise ValueError(f"Unknown preset {preset!r}; available: {known}.")
+
+
+def from_preset(preset, **kwargs):
+    """The preset's model, as its class's ``from_preset`` builds it."""
+    return family(family_of_preset(preset)).MODEL.from_preset(preset, **kwargs)
+
+
+__all__ = ["FAMILIES", "ODENetClassifier", "family", "family_of_preset", "from_preset"]
