@@ -1,0 +1,154 @@
+"""The ODE-RNN of Rubanova, Chen and Duvenaud, "Latent ODEs for Irregularly-Sampled Time Series"
+(NeurIPS 2019), Algorithm 1: between observations the hidden state follows an ODE, dh/dt = f(h);
+at each observation a GRU updates it, h_i = GRU(h'_i, [x_i, m_i]). Times without an observed value
+(mask 0 everywhere) leave the evolved state as it is, so padding never changes the result.
+
+Each row of a batch has its own times; an entry with nothing observed is moved to the time of the
+last observation before it, so the state does not move across it. The solve from t_{i-1} to t_i runs in a rescaled time
+s in [0, 1], dh/ds = (t_i - t_{i-1}) f(h), which is the same ODE for every row, so one batched
+``odeint`` call serves rows whose gaps differ.
+"""
+
+import keras
+import tensorflow as tf
+
+from zoo.solvers import GRADIENT_MODES, METHODS, odeint
+
+# One Euler step per gap between observations: the encoder of Rubanova et al.'s code on series
+# whose gaps are below its minimum step (a 50th of the time range).
+DEFAULT_METHOD = "euler"
+DEFAULT_STEP_SIZE = 1.0
+
+
+def mlp_dynamics(units, hidden_units=(64,), activation="tanh", name=None):
+    """A vector field of dense layers (Rubanova et al.'s ODE nets: tanh hidden layers, linear output)."""
+    layers = [keras.layers.Dense(width, activation=activation) for width in hidden_units]
+    return keras.Sequential(layers + [keras.layers.Dense(units)], name=name)
+
+
+@keras.saving.register_keras_serializable(package="odezoo")
+class ODERNNCell(keras.layers.Layer):
+    """One ODE-RNN step, for ``keras.layers.RNN``. Its input at step i is ``[x_i * m_i, m_i, gap_i]``
+    (values, mask, and the signed gap from the previous time); its state is h."""
+
+    def __init__(self, units, dynamics=None, method=DEFAULT_METHOD, step_size=DEFAULT_STEP_SIZE, rtol=1e-3,
+                 atol=1e-4, gradient="direct", **kwargs):
+        super().__init__(**kwargs)
+        if method not in METHODS:
+            raise ValueError(f"ODERNN: unknown method {method!r}; choose one of: {', '.join(METHODS)}.")
+        if gradient not in GRADIENT_MODES:
+            raise ValueError(f"ODERNN: unknown gradient {gradient!r}; choose one of: {', '.join(GRADIENT_MODES)}.")
+        self.units = units
+        self.dynamics = dynamics if dynamics is not None else mlp_dynamics(units, name="ode_rnn_dynamics")
+        self.gru = keras.layers.GRUCell(units, name="gru")
+        self.solver_options = dict(method=method, step_size=step_size, rtol=rtol, atol=atol, gradient=gradient)
+        self.state_size = units
+        self.output_size = units
+
+    def build(self, input_shape):
+        features = (input_shape[-1] - 1) // 2
+        if not self.dynamics.built:
+            self.dynamics.build((None, self.units))
+        self.gru.build((None, 2 * features))
+
+    def _rescaled_field(self, s, state):
+        # The gap rides in the state (its derivative is 0) rather than in a closure, so that eager
+        # calls reuse one compiled solver for this method.
+        return {"h": state["gap"] * self.dynamics(state["h"]), "gap": tf.zeros_like(state["gap"])}
+
+    def evolve(self, h, gap):
+        """h after a gap of ``gap`` (per row, shape (B, 1))."""
+        state = {"h": h, "gap": gap}
+        return odeint(self._rescaled_field, state, tf.constant([0.0, 1.0], h.dtype), **self.solver_options)["h"][-1]
+
+    def call(self, inputs, states):
+        h = states[0] if isinstance(states, (list, tuple)) else states
+        features = (inputs.shape[-1] - 1) // 2
+        observation, gap = inputs[:, :2 * features], inputs[:, 2 * features:]
+        evolved = self.evolve(h, gap)
+        updated, _ = self.gru(observation, [evolved])
+        observed = tf.reduce_any(observation[:, features:] > 0, axis=-1, keepdims=True)
+        h = tf.where(observed, updated, evolved)
+        return h, [h]
+
+    def get_config(self):
+        options = {key: value for key, value in self.solver_options.items()}
+        return dict(super().get_config(), units=self.units,
+                    dynamics=keras.saving.serialize_keras_object(self.dynamics), **options)
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["dynamics"] = keras.saving.deserialize_keras_object(config["dynamics"])
+        return cls(**config)
+
+
+def observed_times(times, mask):
+    """``times`` with each entry that observes nothing moved to the last observed time before it (the
+    first observed time for entries before any): the state then does not move across padding, wherever
+    the padding lies and whatever times it holds."""
+    observed = tf.reduce_any(mask > 0, axis=-1)
+    length = tf.shape(times)[1]
+    index = tf.range(length)
+    seen = tf.where(observed, index[None], -1)  # (B, T)
+    earlier = index[None, :] <= index[:, None]  # (T, T): j <= i
+    last_seen = tf.reduce_max(tf.where(earlier[None], seen[:, None, :], -1), axis=-1)
+    first_seen = tf.argmax(tf.cast(observed, tf.int32), axis=1, output_type=tf.int32)
+    source = tf.where(last_seen >= 0, last_seen, first_seen[:, None])
+    return tf.gather(times, source, batch_dims=1)
+
+
+@keras.saving.register_keras_serializable(package="odezoo")
+class ODERNN(keras.layers.Layer):
+    """The ODE-RNN over irregular series: ``layer({"times": (B, T), "values": (B, T, D), "mask":
+    (B, T, D)})`` returns the hidden state after the last time, (B, units), or with
+    ``return_sequences`` the state after every time, (B, T, units). ``go_backwards`` runs from the
+    last time to the first (the latent ODE's encoder, which summarizes a series into z0).
+
+    Args:
+      units: the hidden state's size.
+      dynamics: the vector field f(h), any Keras layer mapping (B, units) to (B, units); by default
+        dense layers (64 tanh units, then linear).
+      method, step_size, rtol, atol, gradient: ``odeint``'s options for each gap, in the rescaled time
+        s in [0, 1] (step_size 1.0: one step per gap). By default one Euler step per gap.
+    """
+
+    def __init__(self, units, dynamics=None, method=DEFAULT_METHOD, step_size=DEFAULT_STEP_SIZE, rtol=1e-3,
+                 atol=1e-4, gradient="direct", return_sequences=False, go_backwards=False, **kwargs):
+        super().__init__(**kwargs)
+        self.cell = ODERNNCell(units, dynamics, method=method, step_size=step_size, rtol=rtol, atol=atol,
+                               gradient=gradient, name="cell")
+        self.return_sequences, self.go_backwards = return_sequences, go_backwards
+        self.rnn = keras.layers.RNN(self.cell, return_sequences=return_sequences, go_backwards=go_backwards)
+
+    def build(self, input_shape):
+        features = input_shape["values"][-1]
+        self.rnn.build((None, None, 2 * features + 1))
+
+    def call(self, inputs):
+        values = inputs["values"]
+        mask = tf.cast(inputs["mask"], values.dtype)
+        times = observed_times(tf.cast(inputs["times"], values.dtype), mask)
+        # The gap before each time, taken in the direction the loop runs; the first state starts there.
+        gaps = times[:, 1:] - times[:, :-1]
+        if self.go_backwards:
+            gaps = tf.concat([-gaps, tf.zeros_like(times[:, :1])], axis=1)
+        else:
+            gaps = tf.concat([tf.zeros_like(times[:, :1]), gaps], axis=1)
+        steps = tf.concat([values * mask, mask, gaps[..., None]], axis=-1)
+        outputs = self.rnn(steps)
+        if self.return_sequences and self.go_backwards:
+            outputs = tf.reverse(outputs, axis=[1])  # states in the order of the times
+        return outputs
+
+    def get_config(self):
+        cell = self.cell.get_config()
+        return dict(super().get_config(), units=cell["units"], dynamics=cell["dynamics"],
+                    **self.cell.solver_options, return_sequences=self.return_sequences,
+                    go_backwards=self.go_backwards)
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["dynamics"] = keras.saving.deserialize_keras_object(config["dynamics"])
+        return cls(**config)
