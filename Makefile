@@ -16,7 +16,7 @@ run: setup
 	$(VENV)/bin/odezoo run
 
 # Two workers, one test file each (module fixtures such as a pipeline run stay in one process).
-PYTEST_ARGS ?= -n 2 --dist loadfile
+PYTEST_ARGS ?= -n 2 --dist loadfile --durations=30
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -5,10 +5,11 @@
 names its ``MODEL`` class and its ``PRESETS``.
 """
 
-from zoo.models import odenet
+from zoo.models import latent_ode, odenet
+from zoo.models.latent_ode import LatentODE
 from zoo.models.odenet import ODENetClassifier
 
-FAMILIES = {"odenet": odenet}
+FAMILIES = {"odenet": odenet, "latent_ode": latent_ode}
 
 
 def family(name):
@@ -32,4 +33,4 @@ def from_preset(preset, **kwargs):
     return family(family_of_preset(preset)).MODEL.from_preset(preset, **kwargs)
 
 
-__all__ = ["FAMILIES", "ODENetClassifier", "family", "family_of_preset", "from_preset"]
+__all__ = ["FAMILIES", "LatentODE", "ODENetClassifier", "family", "family_of_preset", "from_preset"]

@@ -1,0 +1,136 @@
+"""The latent ODE's parts: the encoder of q(z0), the latent trajectory at each row's query times,
+and the Gaussian decoder with its learned observation noise."""
+
+import math
+
+import keras
+import tensorflow as tf
+
+from zoo.layers.ode_rnn import ODERNN, mlp_dynamics
+from zoo.solvers import GRADIENT_MODES, METHODS, odeint
+
+ENCODERS = ("ode_rnn", "rnn")
+
+
+@keras.saving.register_keras_serializable(package="odezoo")
+class PosteriorEncoder(keras.layers.Layer):
+    """q(z0 | series): a recognition network run from the last time to the first, then a dense map
+    to the mean and the standard deviation (softplus) of a diagonal Gaussian over z0.
+
+    ``encoder="ode_rnn"`` is Rubanova et al.'s ODE-RNN; ``"rnn"`` the plain tanh RNN of Chen et
+    al.'s spirals (``RecognitionRNN``), which sees the values and the mask but not the times."""
+
+    def __init__(self, latent_dim, units=25, hidden_units=100, encoder="ode_rnn", **kwargs):
+        super().__init__(**kwargs)
+        if encoder not in ENCODERS:
+            raise ValueError(f"LatentODE: unknown encoder {encoder!r}; choose one of {ENCODERS}.")
+        self.latent_dim, self.units, self.hidden_units, self.encoder = latent_dim, units, hidden_units, encoder
+        if encoder == "ode_rnn":
+            self.recognition = ODERNN(units, go_backwards=True, name="ode_rnn")
+        else:
+            self.recognition = keras.layers.SimpleRNN(units, go_backwards=True, name="rnn")
+        self.hidden = keras.layers.Dense(hidden_units, activation="tanh", name="hidden")
+        self.posterior = keras.layers.Dense(2 * latent_dim, name="posterior")
+
+    def build(self, input_shape):
+        features = input_shape["values"][-1]
+        if self.encoder == "ode_rnn":
+            self.recognition.build(input_shape)
+        else:
+            self.recognition.build((None, None, 2 * features))
+        self.hidden.build((None, self.units))
+        self.posterior.build((None, self.hidden_units))
+
+    def call(self, inputs):
+        if self.encoder == "ode_rnn":
+            h = self.recognition(inputs)
+        else:
+            mask = tf.cast(inputs["mask"], inputs["values"].dtype)
+            steps = tf.concat([inputs["values"] * mask, mask], axis=-1)
+            h = self.recognition(steps, mask=tf.reduce_any(mask > 0, axis=-1))
+        mean, spread = tf.split(self.posterior(self.hidden(h)), 2, axis=-1)
+        return mean, tf.math.softplus(spread) + 1e-6
+
+    def get_config(self):
+        return dict(super().get_config(), latent_dim=self.latent_dim, units=self.units,
+                    hidden_units=self.hidden_units, encoder=self.encoder)
+
+
+def first_observed_times(times, mask):
+    """Each row's first time with an observed value, (B,)."""
+    observed = tf.reduce_any(tf.cast(mask, tf.bool) if mask.dtype != tf.bool else mask, axis=-1)
+    first = tf.argmax(tf.cast(observed, tf.int32), axis=1, output_type=tf.int32)
+    return tf.gather(times, first, batch_dims=1)
+
+
+_EARLY_QUERY = ("LatentODE: a query time lies before its series' first observed time; the latent state "
+                "starts there (give query times at or after it).")
+
+
+@keras.saving.register_keras_serializable(package="odezoo")
+class LatentTrajectory(keras.layers.Layer):
+    """z at each row's query times: dz/dt = f(z) from z0 at the row's first observed time. The
+    dynamics do not depend on t, so each row is shifted to start at 0 and one solve over the sorted
+    union of every row's shifted query times serves the batch."""
+
+    def __init__(self, latent_dim, hidden_units=(20,), activation="elu", method="dopri5", rtol=1e-3, atol=1e-4,
+                 gradient="direct", max_steps=10_000, **kwargs):
+        super().__init__(**kwargs)
+        if method not in METHODS:
+            raise ValueError(f"LatentODE: unknown method {method!r}; choose one of: {', '.join(METHODS)}.")
+        if gradient not in GRADIENT_MODES:
+            raise ValueError(f"LatentODE: unknown gradient {gradient!r}; choose one of: {', '.join(GRADIENT_MODES)}.")
+        self.latent_dim, self.hidden_units, self.activation = latent_dim, tuple(hidden_units), activation
+        self.solver_options = dict(method=method, rtol=rtol, atol=atol, gradient=gradient, max_steps=max_steps)
+        self.dynamics = mlp_dynamics(latent_dim, self.hidden_units, activation, name="latent_dynamics")
+
+    def build(self, input_shape):
+        self.dynamics.build((None, self.latent_dim))
+
+    def _field(self, t, z):
+        return self.dynamics(z)
+
+    def call(self, z0, times, mask, query_times):
+        """z at ``query_times`` (B, Q) from z0 (B, L) at each row's first observed time."""
+        shifted = query_times - first_observed_times(times, mask)[:, None]
+        check = tf.debugging.assert_greater_equal(shifted, tf.zeros_like(shifted), message=_EARLY_QUERY)
+        with tf.control_dependencies([check]):
+            flat = tf.reshape(shifted, [-1])
+        grid, _ = tf.unique(tf.sort(tf.concat([tf.zeros([1], flat.dtype), flat], axis=0)))
+        zs = odeint(self._field, z0, grid, **self.solver_options)  # (N, B, L)
+        where = tf.reshape(tf.searchsorted(grid, flat), tf.shape(shifted))
+        return tf.gather(tf.transpose(zs, [1, 0, 2]), where, batch_dims=1)
+
+    def get_config(self):
+        return dict(super().get_config(), latent_dim=self.latent_dim, hidden_units=list(self.hidden_units),
+                    activation=self.activation, **self.solver_options)
+
+
+@keras.saving.register_keras_serializable(package="odezoo")
+class GaussianDecoder(keras.layers.Layer):
+    """The mean of p(x | z) (dense layers) and its noise: one standard deviation per feature,
+    learned (its logarithm is a weight) unless ``learn_noise`` is False."""
+
+    def __init__(self, features, hidden_units=(20,), observation_noise=0.3, learn_noise=True, **kwargs):
+        super().__init__(**kwargs)
+        if not observation_noise > 0:
+            raise ValueError(f"LatentODE: observation_noise must be positive, got {observation_noise!r}.")
+        self.features, self.hidden_units = features, tuple(hidden_units)
+        self.observation_noise, self.learn_noise = float(observation_noise), bool(learn_noise)
+        self.mean = keras.Sequential([keras.layers.Dense(width, activation="relu") for width in self.hidden_units]
+                                     + [keras.layers.Dense(features)], name="mean")
+
+    def build(self, input_shape):
+        self.mean.build(tuple(input_shape))
+        self.log_noise = self.add_weight(shape=(self.features,), name="log_noise", trainable=self.learn_noise,
+                                         initializer=keras.initializers.Constant(math.log(self.observation_noise)))
+
+    def call(self, z):
+        return self.mean(z)
+
+    def noise(self):
+        return tf.exp(self.log_noise)
+
+    def get_config(self):
+        return dict(super().get_config(), features=self.features, hidden_units=list(self.hidden_units),
+                    observation_noise=self.observation_noise, learn_noise=self.learn_noise)
