@@ -5,6 +5,8 @@ import os
 import sys
 from pathlib import Path
 
+from components import tasks  # light: no TensorFlow
+
 
 def config_from_args(args):
     from pipeline.config import PipelineConfig
@@ -39,8 +41,6 @@ def resolve_base_model(base, root):
 def main(args):
     try:
         config = config_from_args(args)
-        from components import tasks
-
         tasks.module(config.model, "data_checks").check(config)
     except ValueError as error:
         print(f"odezoo run: {error}", file=sys.stderr)
@@ -49,8 +49,6 @@ def main(args):
 
     report = local_runner.run(config)
     print(summary(report))
-    from components import tasks
-
     if report.error:
         print(f"odezoo run: the run failed: {report.error}", file=sys.stderr)
         return 1

@@ -17,6 +17,15 @@ import tensorflow as tf
 from zoo.solvers import GRADIENT_MODES, METHODS, odeint
 
 
+def check_solver_choices(owner, method, gradient):
+    """Refuses, at construction rather than at the first call, an unknown ``odeint`` method or
+    gradient mode, naming ``owner`` (the layer or model the user built)."""
+    if method not in METHODS:
+        raise ValueError(f"{owner}: unknown method {method!r}; choose one of: {', '.join(METHODS)}.")
+    if gradient not in GRADIENT_MODES:
+        raise ValueError(f"{owner}: unknown gradient {gradient!r}; choose one of: {', '.join(GRADIENT_MODES)}.")
+
+
 @keras.saving.register_keras_serializable(package="odezoo")
 class MeanPerBatch(keras.metrics.Metric):
     """The mean of a count over the batches of an epoch; the solver adds to ``total`` itself (the
@@ -57,10 +66,7 @@ class ODEBlock(keras.layers.Layer):
                  step_size=None, max_steps=10_000, gradient="direct", adjoint_method=None, adjoint_rtol=None,
                  adjoint_atol=None, adjoint_seminorm=True, kinetic_energy=0.0, jacobian_frobenius=0.0, **kwargs):
         super().__init__(**kwargs)
-        if method not in METHODS:
-            raise ValueError(f"ODEBlock: unknown method {method!r}; choose one of: {', '.join(METHODS)}.")
-        if gradient not in GRADIENT_MODES:
-            raise ValueError(f"ODEBlock: unknown gradient {gradient!r}; choose one of: {', '.join(GRADIENT_MODES)}.")
+        check_solver_choices("ODEBlock", method, gradient)
         times = [float(x) for x in t]
         if len(times) < 2:
             raise ValueError(f"ODEBlock: t needs at least a start and an end time, got {t!r}.")

@@ -12,7 +12,8 @@ s in [0, 1], dh/ds = (t_i - t_{i-1}) f(h), which is the same ODE for every row, 
 import keras
 import tensorflow as tf
 
-from zoo.solvers import GRADIENT_MODES, METHODS, odeint
+from zoo.layers.ode_block import check_solver_choices
+from zoo.solvers import odeint
 
 # One Euler step per gap between observations: the encoder of Rubanova et al.'s code on series
 # whose gaps are below its minimum step (a 50th of the time range).
@@ -34,10 +35,7 @@ class ODERNNCell(keras.layers.Layer):
     def __init__(self, units, dynamics=None, method=DEFAULT_METHOD, step_size=DEFAULT_STEP_SIZE, rtol=1e-3,
                  atol=1e-4, gradient="direct", **kwargs):
         super().__init__(**kwargs)
-        if method not in METHODS:
-            raise ValueError(f"ODERNN: unknown method {method!r}; choose one of: {', '.join(METHODS)}.")
-        if gradient not in GRADIENT_MODES:
-            raise ValueError(f"ODERNN: unknown gradient {gradient!r}; choose one of: {', '.join(GRADIENT_MODES)}.")
+        check_solver_choices("ODERNN", method, gradient)
         self.units = units
         self.dynamics = dynamics if dynamics is not None else mlp_dynamics(units, name="ode_rnn_dynamics")
         self.gru = keras.layers.GRUCell(units, name="gru")
@@ -72,15 +70,25 @@ class ODERNNCell(keras.layers.Layer):
         return h, [h]
 
     def get_config(self):
-        options = {key: value for key, value in self.solver_options.items()}
         return dict(super().get_config(), units=self.units,
-                    dynamics=keras.saving.serialize_keras_object(self.dynamics), **options)
+                    dynamics=keras.saving.serialize_keras_object(self.dynamics), **self.solver_options)
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
         config["dynamics"] = keras.saving.deserialize_keras_object(config["dynamics"])
         return cls(**config)
+
+
+def first_observed_index(mask):
+    """Each row's first entry with an observed value, (B,) int32 (0 for a row observing nothing)."""
+    observed = tf.reduce_any(mask > 0, axis=-1)
+    return tf.argmax(tf.cast(observed, tf.int32), axis=1, output_type=tf.int32)
+
+
+def first_observed_times(times, mask):
+    """Each row's first time with an observed value, (B,)."""
+    return tf.gather(times, first_observed_index(mask), batch_dims=1)
 
 
 def observed_times(times, mask):
@@ -93,8 +101,7 @@ def observed_times(times, mask):
     seen = tf.where(observed, index[None], -1)  # (B, T)
     earlier = index[None, :] <= index[:, None]  # (T, T): j <= i
     last_seen = tf.reduce_max(tf.where(earlier[None], seen[:, None, :], -1), axis=-1)
-    first_seen = tf.argmax(tf.cast(observed, tf.int32), axis=1, output_type=tf.int32)
-    source = tf.where(last_seen >= 0, last_seen, first_seen[:, None])
+    source = tf.where(last_seen >= 0, last_seen, first_observed_index(mask)[:, None])
     return tf.gather(times, source, batch_dims=1)
 
 

@@ -6,8 +6,9 @@ import math
 import keras
 import tensorflow as tf
 
-from zoo.layers.ode_rnn import ODERNN, mlp_dynamics
-from zoo.solvers import GRADIENT_MODES, METHODS, odeint
+from zoo.layers.ode_block import check_solver_choices
+from zoo.layers.ode_rnn import ODERNN, first_observed_times, mlp_dynamics
+from zoo.solvers import odeint
 
 ENCODERS = ("ode_rnn", "rnn")
 
@@ -56,13 +57,6 @@ class PosteriorEncoder(keras.layers.Layer):
                     hidden_units=self.hidden_units, encoder=self.encoder)
 
 
-def first_observed_times(times, mask):
-    """Each row's first time with an observed value, (B,)."""
-    observed = tf.reduce_any(tf.cast(mask, tf.bool) if mask.dtype != tf.bool else mask, axis=-1)
-    first = tf.argmax(tf.cast(observed, tf.int32), axis=1, output_type=tf.int32)
-    return tf.gather(times, first, batch_dims=1)
-
-
 _EARLY_QUERY = ("LatentODE: a query time lies before its series' first observed time; the latent state "
                 "starts there (give query times at or after it).")
 
@@ -76,10 +70,7 @@ class LatentTrajectory(keras.layers.Layer):
     def __init__(self, latent_dim, hidden_units=(20,), activation="elu", method="dopri5", rtol=1e-3, atol=1e-4,
                  gradient="direct", max_steps=10_000, **kwargs):
         super().__init__(**kwargs)
-        if method not in METHODS:
-            raise ValueError(f"LatentODE: unknown method {method!r}; choose one of: {', '.join(METHODS)}.")
-        if gradient not in GRADIENT_MODES:
-            raise ValueError(f"LatentODE: unknown gradient {gradient!r}; choose one of: {', '.join(GRADIENT_MODES)}.")
+        check_solver_choices("LatentODE", method, gradient)
         self.latent_dim, self.hidden_units, self.activation = latent_dim, tuple(hidden_units), activation
         self.solver_options = dict(method=method, rtol=rtol, atol=atol, gradient=gradient, max_steps=max_steps)
         self.dynamics = mlp_dynamics(latent_dim, self.hidden_units, activation, name="latent_dynamics")
