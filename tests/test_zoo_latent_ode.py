@@ -38,9 +38,16 @@ def test_latent_trajectory_equals_scipy_per_row():
     start = inputs["times"][:, 0]  # every row observes its first time
     ours = model.trajectory(tf.constant(z0), *(tf.constant(inputs[key]) for key in ("times", "mask", "query_times")))
     ours = ours.numpy()
-    w1, b1, w2, b2 = [w.astype("float64") for w in model.trajectory.dynamics.get_weights()]
+    weights = [w.astype("float64") for w in model.trajectory.dynamics.get_weights()]
+    assert len(weights) == 6  # torchdiffeq's LatentODEfunc: two ELU layers of 20, then linear
+
+    def field(t, z):
+        for kernel, bias in zip(weights[:-2:2], weights[1:-2:2]):
+            z = elu(z @ kernel + bias)
+        return z @ weights[-2] + weights[-1]
+
     for row in range(3):
-        solution = scipy.integrate.solve_ivp(lambda t, z: elu(z @ w1 + b1) @ w2 + b2,
+        solution = scipy.integrate.solve_ivp(field,
                                              (start[row], inputs["query_times"][row, -1]), z0[row].astype("float64"),
                                              t_eval=inputs["query_times"][row], rtol=1e-11, atol=1e-12)
         np.testing.assert_allclose(ours[row], solution.y.T, rtol=1e-4, atol=1e-5)

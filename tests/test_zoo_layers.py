@@ -30,6 +30,29 @@ def test_ode_block_equals_odeint():
     np.testing.assert_allclose(last.numpy(), expected[-1].numpy(), rtol=0, atol=1e-7)
 
 
+def test_call_time_integration_times_match_scipy():
+    dynamics = dense_dynamics(seed=1)
+    x = np.random.default_rng(1).normal(size=(4, 3))
+    block = zoo.ODEBlock(dynamics, return_sequences=True, rtol=1e-7, atol=1e-8)
+    kernel, bias = (w.astype("float64") for w in dynamics.get_weights())
+
+    def reference(times):
+        solution = scipy.integrate.solve_ivp(lambda t, y: np.tanh(y.reshape(4, 3) @ kernel + bias).ravel(),
+                                             (times[0], times[-1]), x.ravel(), t_eval=times, rtol=1e-11,
+                                             atol=1e-12)
+        return solution.y.T.reshape(len(times), 4, 3)
+
+    for times in ([0.0, 0.3, 2.0], [1.0, -0.5]):  # forwards and backwards, other than the block's (0, 1)
+        ours = block(tf.constant(x, tf.float32), t=tf.constant(times))
+        np.testing.assert_allclose(ours.numpy(), reference(times), rtol=0, atol=2e-5)
+    traced = tf.function(lambda y, t: block(y, t=t))
+    np.testing.assert_allclose(traced(tf.constant(x, tf.float32), tf.constant([0.0, 0.3, 2.0])).numpy(),
+                               reference([0.0, 0.3, 2.0]), rtol=0, atol=2e-5)
+    np.testing.assert_allclose(block(tf.constant(x, tf.float32)).numpy(), reference([0.0, 1.0]), atol=2e-5)
+    with pytest.raises(ValueError, match="1-D tensor of at least two times"):
+        block(tf.constant(x, tf.float32), t=tf.constant([[0.0, 1.0]]))
+
+
 def test_time_dependent_dynamics_receive_t():
     dynamics = zoo.ConcatDense(3)
     dynamics.build((None, 3))

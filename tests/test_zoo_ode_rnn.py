@@ -1,8 +1,10 @@
-"""zoo.layers.ODERNN against a NumPy reimplementation of Rubanova et al.'s update (Euler steps)."""
+"""zoo.layers.ODERNN against a NumPy reimplementation of Rubanova et al.'s update (Euler steps), and
+its forecasts against scipy."""
 
 import keras
 import numpy as np
 import pytest
+import scipy.integrate
 import tensorflow as tf
 
 import zoo
@@ -108,3 +110,33 @@ def test_ode_rnn_refuses_unknown_options():
         zoo.layers.ODERNN(UNITS, method="rk45")
     with pytest.raises(ValueError, match="ODERNN: unknown gradient 'auto'"):
         zoo.layers.ODERNN(UNITS, gradient="auto")
+
+
+def test_forecast_follows_the_hidden_ode_from_the_last_observation():
+    layer = zoo.layers.ODERNN(UNITS, forecast_solver=dict(rtol=1e-7, atol=1e-8))
+    inputs = series(seed=2)
+    inputs["mask"][1, -2:] = 0.0  # row 1's last observation comes before its last time
+    last = layer({key: tf.constant(value) for key, value in inputs.items()}).numpy()
+    observed = inputs["mask"].any(axis=-1)
+    last_times = np.array([inputs["times"][row][observed[row]][-1] for row in range(3)])
+    offsets = np.array([[0.0, 0.4, 1.5], [0.2, 0.2, 3.0], [1.0, 2.0, 2.5]])
+    forecast = layer({**{key: tf.constant(value) for key, value in inputs.items()},
+                      "query_times": tf.constant(last_times[:, None] + offsets, tf.float32)}).numpy()
+    assert forecast.shape == (3, 3, UNITS)
+    weights = [w.astype("float64") for w in layer.cell.dynamics.get_weights()]
+
+    def field(t, h):
+        return np.tanh(h @ weights[0] + weights[1]) @ weights[2] + weights[3]
+
+    for row in range(3):
+        solution = scipy.integrate.solve_ivp(field, (0.0, offsets[row].max()), last[row].astype("float64"),
+                                             dense_output=True, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(forecast[row], solution.sol(offsets[row]).T, rtol=0, atol=2e-5)
+    early = {**{key: tf.constant(value) for key, value in inputs.items()},
+             "query_times": tf.constant(last_times[:, None] - 0.1, tf.float32)}
+    with pytest.raises(tf.errors.InvalidArgumentError, match="before its series' last observed time"):
+        layer(early)
+    with pytest.raises(ValueError, match="query times need a forward layer"):
+        zoo.layers.ODERNN(UNITS, go_backwards=True)(early)
+    with pytest.raises(ValueError, match="unknown forecast_solver options \\['tolerance'\\]"):
+        zoo.layers.ODERNN(UNITS, forecast_solver={"tolerance": 1e-3})

@@ -15,8 +15,10 @@ from zoo.export import export_saved_model  # noqa: E402
 from zoo import models  # noqa: E402
 from zoo.layers import ConcatConv2D, ConcatDense, ODEBlock  # noqa: E402
 from zoo.models.latent_ode import LatentODE  # noqa: E402
+from zoo.models.ode_rnn import ODERNNForecaster, RNNForecaster  # noqa: E402
 from zoo.models.odenet import ConvODEDynamics, ODENetClassifier  # noqa: E402
 from zoo.version import __version__  # noqa: E402
 
 __all__ = ["__version__", "ODEBlock", "ConcatConv2D", "ConcatDense", "ConvODEDynamics", "LatentODE",
-           "ODENetClassifier", "datasets", "layers", "models", "presets", "export_saved_model"]
+           "ODENetClassifier", "ODERNNForecaster", "RNNForecaster", "datasets", "layers", "models", "presets",
+           "export_saved_model"]

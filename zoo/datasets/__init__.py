@@ -1,7 +1,10 @@
 """Datasets that work offline, with deterministic splits (``SPLITS``): images (``digits``, ``mnist``)
-and time series (``spirals``)."""
+and time series in the latent ODE's input contract (``spirals``, Rubanova et al.'s ``periodic`` toy data,
+and windows of the real weekly Mauna Loa ``co2`` record with its missing weeks masked)."""
 
 from zoo.datasets.images import SPLITS, digits, digits_arrays, mnist
-from zoo.datasets.series import spiral_curves, spirals, spirals_arrays
+from zoo.datasets.series import (co2, co2_arrays, co2_series, co2_statistics, periodic, periodic_arrays,
+                                 periodic_curves, spiral_curves, spirals, spirals_arrays)
 
-__all__ = ["SPLITS", "digits", "digits_arrays", "mnist", "spiral_curves", "spirals", "spirals_arrays"]
+__all__ = ["SPLITS", "co2", "co2_arrays", "co2_series", "co2_statistics", "digits", "digits_arrays", "mnist",
+           "periodic", "periodic_arrays", "periodic_curves", "spiral_curves", "spirals", "spirals_arrays"]

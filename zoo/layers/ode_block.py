@@ -57,7 +57,8 @@ class ODEBlock(keras.layers.Layer):
       dynamics: the vector field. Called as ``dynamics(y)``, or ``dynamics(y, t=t)`` when its
         ``call`` has a ``t`` parameter (time-dependent dynamics such as ``ConcatConv2D`` stacks).
       t: the integration times; the block returns y(t[-1]), or with ``return_sequences`` the states
-        at every time in ``t`` (a leading time axis).
+        at every time in ``t`` (a leading time axis). A call can give its own: ``block(y0, t=times)``
+        (a 1-D tensor, increasing or decreasing, at least two times) integrates over those instead.
       method, rtol, atol, step_size, max_steps, gradient, adjoint_*: passed to ``odeint``.
       kinetic_energy, jacobian_frobenius: weights of Finlay et al.'s regularizers (0 disables).
     """
@@ -109,7 +110,14 @@ class ODEBlock(keras.layers.Layer):
                 "kinetic": tf.reduce_sum(tf.square(f), axis=axes),
                 "frobenius": tf.reduce_sum(tf.square(probe_jacobian), axis=axes)}
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, t=None, training=None):
+        if t is None:
+            times = tf.constant(self.t, inputs.dtype)
+        else:
+            times = tf.cast(t, inputs.dtype)
+            if times.shape.rank is not None and (times.shape.rank != 1 or (times.shape[0] or 2) < 2):
+                raise ValueError(f"ODEBlock: call-time t must be a 1-D tensor of at least two times, got shape "
+                                 f"{times.shape}.")
         regularized = training and (self.kinetic_energy or self.jacobian_frobenius)
         if regularized:
             batch = tf.shape(inputs)[0]
@@ -122,7 +130,7 @@ class ODEBlock(keras.layers.Layer):
         extra = {}
         if self.nfe_backward is not None and training:
             extra["backward_nfe"] = self.nfe_backward.total
-        ys, stats = odeint(field, state, tf.constant(self.t, inputs.dtype), return_stats=True,
+        ys, stats = odeint(field, state, times, return_stats=True,
                            **self.solver_options, **extra)
         self.nfe_forward.update_state(stats["nfe"])
         if self.nfe_backward is not None and training:

@@ -91,6 +91,29 @@ def first_observed_times(times, mask):
     return tf.gather(times, first_observed_index(mask), batch_dims=1)
 
 
+def last_observed_times(times, mask):
+    """Each row's last time with an observed value, (B,) (its first time for a row observing nothing)."""
+    observed = tf.reduce_any(mask > 0, axis=-1)
+    from_the_end = tf.argmax(tf.cast(tf.reverse(observed, axis=[1]), tf.int32), axis=1, output_type=tf.int32)
+    last = tf.where(tf.reduce_any(observed, axis=1), tf.shape(times)[1] - 1 - from_the_end, 0)
+    return tf.gather(times, last, batch_dims=1)
+
+
+def solve_at_offsets(field, y0, offsets, message, **solver_options):
+    """The states of an autonomous ODE dy/dt = field(t, y) (B, ...) at each row's ``offsets`` (B, Q)
+    from y0 at offset 0: one ``odeint`` over the sorted union of the offsets serves the batch, since
+    every row sees the same field whatever time it starts at. Negative offsets fail with ``message``.
+    Returns the states (B, Q, ...) and the solve's stats."""
+    check = tf.debugging.assert_greater_equal(offsets, tf.zeros_like(offsets), message=message)
+    with tf.control_dependencies([check]):
+        flat = tf.reshape(offsets, [-1])
+    grid, _ = tf.unique(tf.sort(tf.concat([tf.zeros([1], flat.dtype), flat], axis=0)))
+    ys, stats = odeint(field, y0, grid, return_stats=True, **solver_options)  # (N, B, ...)
+    where = tf.reshape(tf.searchsorted(grid, flat), tf.shape(offsets))
+    rank = len(y0.shape)
+    return tf.gather(tf.transpose(ys, [1, 0] + list(range(2, rank + 1))), where, batch_dims=1), stats
+
+
 def observed_times(times, mask):
     """``times`` with each entry that observes nothing moved to the last observed time before it (the
     first observed time for entries before any): the state then does not move across padding, wherever
@@ -105,6 +128,12 @@ def observed_times(times, mask):
     return tf.gather(times, source, batch_dims=1)
 
 
+# The solve from the last observation to the query times of a forecast: adaptive, in real time.
+FORECAST_SOLVER = dict(method="dopri5", rtol=1e-3, atol=1e-4, gradient="direct", max_steps=10_000)
+EARLY_FORECAST = ("a query time lies before its series' last observed time; a forecast starts there (give "
+                  "query times at or after it, or use zoo.LatentODE to interpolate).")
+
+
 @keras.saving.register_keras_serializable(package="odezoo")
 class ODERNN(keras.layers.Layer):
     """The ODE-RNN over irregular series: ``layer({"times": (B, T), "values": (B, T, D), "mask":
@@ -112,20 +141,32 @@ class ODERNN(keras.layers.Layer):
     ``return_sequences`` the state after every time, (B, T, units). ``go_backwards`` runs from the
     last time to the first (the latent ODE's encoder, which summarizes a series into z0).
 
+    Given ``"query_times"`` (B, Q) too, the layer forecasts: the state after the last observation
+    follows dh/dt = f(h) on to each query time (at or after that observation), (B, Q, units), solved
+    with ``forecast_solver`` (``odeint``'s options; by default FORECAST_SOLVER).
+
     Args:
       units: the hidden state's size.
       dynamics: the vector field f(h), any Keras layer mapping (B, units) to (B, units); by default
         dense layers (64 tanh units, then linear).
       method, step_size, rtol, atol, gradient: ``odeint``'s options for each gap, in the rescaled time
         s in [0, 1] (step_size 1.0: one step per gap). By default one Euler step per gap.
+      forecast_solver: a dict of ``odeint`` options overriding FORECAST_SOLVER's, for query times.
     """
 
     def __init__(self, units, dynamics=None, method=DEFAULT_METHOD, step_size=DEFAULT_STEP_SIZE, rtol=1e-3,
-                 atol=1e-4, gradient="direct", return_sequences=False, go_backwards=False, **kwargs):
+                 atol=1e-4, gradient="direct", return_sequences=False, go_backwards=False, forecast_solver=None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.cell = ODERNNCell(units, dynamics, method=method, step_size=step_size, rtol=rtol, atol=atol,
                                gradient=gradient, name="cell")
         self.return_sequences, self.go_backwards = return_sequences, go_backwards
+        self.forecast_solver = dict(FORECAST_SOLVER, **(forecast_solver or {}))
+        unknown = set(self.forecast_solver) - set(FORECAST_SOLVER)
+        if unknown:
+            raise ValueError(f"ODERNN: unknown forecast_solver options {sorted(unknown)}; the options are "
+                             f"{sorted(FORECAST_SOLVER)}.")
+        check_solver_choices("ODERNN", self.forecast_solver["method"], self.forecast_solver["gradient"])
         self.rnn = keras.layers.RNN(self.cell, return_sequences=return_sequences, go_backwards=go_backwards)
 
     def build(self, input_shape):
@@ -133,6 +174,10 @@ class ODERNN(keras.layers.Layer):
         self.rnn.build((None, None, 2 * features + 1))
 
     def call(self, inputs):
+        forecast = "query_times" in inputs
+        if forecast and (self.go_backwards or self.return_sequences):
+            raise ValueError("ODERNN: query times need a forward layer returning its last state "
+                             "(go_backwards=False, return_sequences=False).")
         values = inputs["values"]
         mask = tf.cast(inputs["mask"], values.dtype)
         times = observed_times(tf.cast(inputs["times"], values.dtype), mask)
@@ -144,6 +189,11 @@ class ODERNN(keras.layers.Layer):
             gaps = tf.concat([tf.zeros_like(times[:, :1]), gaps], axis=1)
         steps = tf.concat([values * mask, mask, gaps[..., None]], axis=-1)
         outputs = self.rnn(steps)
+        if forecast:
+            offsets = tf.cast(inputs["query_times"], values.dtype) - last_observed_times(times, mask)[:, None]
+            states, _ = solve_at_offsets(lambda t, h: self.cell.dynamics(h), outputs, offsets,
+                                         f"ODERNN: {EARLY_FORECAST}", **self.forecast_solver)
+            return states
         if self.return_sequences and self.go_backwards:
             outputs = tf.reverse(outputs, axis=[1])  # states in the order of the times
         return outputs
@@ -152,7 +202,7 @@ class ODERNN(keras.layers.Layer):
         cell = self.cell.get_config()
         return dict(super().get_config(), units=cell["units"], dynamics=cell["dynamics"],
                     **self.cell.solver_options, return_sequences=self.return_sequences,
-                    go_backwards=self.go_backwards)
+                    go_backwards=self.go_backwards, forecast_solver=self.forecast_solver)
 
     @classmethod
     def from_config(cls, config):

@@ -5,11 +5,12 @@
 names its ``MODEL`` class and its ``PRESETS``.
 """
 
-from zoo.models import latent_ode, odenet
+from zoo.models import latent_ode, ode_rnn, odenet
 from zoo.models.latent_ode import LatentODE
+from zoo.models.ode_rnn import ODERNNForecaster
 from zoo.models.odenet import ODENetClassifier
 
-FAMILIES = {"odenet": odenet, "latent_ode": latent_ode}
+FAMILIES = {"odenet": odenet, "latent_ode": latent_ode, "ode_rnn": ode_rnn}
 
 
 def family(name):
@@ -33,4 +34,4 @@ def from_preset(preset, **kwargs):
     return family(family_of_preset(preset)).MODEL.from_preset(preset, **kwargs)
 
 
-__all__ = ["FAMILIES", "LatentODE", "ODENetClassifier", "family", "family_of_preset", "from_preset"]
+__all__ = ["FAMILIES", "LatentODE", "ODENetClassifier", "ODERNNForecaster", "family", "family_of_preset", "from_preset"]

@@ -8,6 +8,8 @@ weights were trained, what they score and how to fine-tune them) and ``model.wei
 import json
 from pathlib import Path
 
+import keras
+
 _ROOT = Path(__file__).resolve().parent
 
 
@@ -31,3 +33,23 @@ def path(name):
     """The folder of a preset."""
     get(name)
     return _ROOT / str(name)
+
+
+def load(cls, name, shape_keys, **overrides):
+    """A ``cls`` preset with its weights, compiled with its ``fine_tuning`` optimizer (and ``cls``'s
+    default loss and metrics). ``overrides`` replace constructor arguments, except ``shape_keys``,
+    which the weights fix."""
+    preset = get(name)
+    if preset["class"] != cls.__name__:
+        raise ValueError(f"Preset {name!r} is a {preset['class']}, not a {cls.__name__}.")
+    fixed = set(shape_keys) & set(overrides)
+    if fixed:
+        raise ValueError(f"from_preset: {', '.join(sorted(fixed))} would not fit the preset's weights; build the "
+                         "model directly to change them.")
+    model = cls(**dict(preset["config"], **overrides))
+    model.load_weights(preset["weights"])
+    model.compile(optimizer=keras.optimizers.get(preset["fine_tuning"]["optimizer"]))
+    # Built now, the optimizer's state goes into a model.keras saved before any training and comes
+    # back from it; unbuilt, loading warns of a variable-count mismatch and drops it.
+    model.optimizer.build(model.trainable_variables)
+    return model

@@ -6,12 +6,16 @@ import math
 import keras
 import tensorflow as tf
 
+from zoo import presets
 from zoo.models.latent_ode.parts import GaussianDecoder, LatentTrajectory, PosteriorEncoder
 
 # Adam's learning rate for compile()'s default (torchdiffeq's latent ODE example trains at 1e-2;
 # the ODE-RNN encoder is steadier lower).
 LEARNING_RATE = 3e-3
 INPUT_KEYS = ("times", "values", "mask", "query_times")
+MSE_METRIC = "mse"
+# Constructor arguments that shape the weights: a preset's cannot be overridden.
+SHAPE_KEYS = ("features", "latent_dim", "dynamics_units", "hidden_units", "encoder", "encoder_units")
 
 
 class KLAnnealing(keras.callbacks.Callback):
@@ -48,14 +52,16 @@ class LatentODE(keras.Model):
 
     Args:
       features: D, the values' last axis.
-      latent_dim, hidden_units (of the latent dynamics and of the decoder), activation: the sizes of
-        torchdiffeq's spiral example by default (4 latents, 20 hidden units, ELU dynamics).
+      latent_dim, dynamics_units (the latent dynamics' hidden layers, ``activation``), hidden_units
+        (the decoder's, ReLU): torchdiffeq's spiral example by default (4 latents, two ELU layers of
+        20 in f, one ReLU layer of 20 in the decoder).
       encoder: "ode_rnn" (Rubanova et al.) or "rnn" (Chen et al.'s spirals); encoder_units its size.
       method, rtol, atol, gradient, max_steps: the generative ODE's solver (``odeint``'s options).
       observation_noise, learn_noise: the decoder's noise standard deviation, learned from this value.
     """
 
-    def __init__(self, features=2, latent_dim=4, hidden_units=(20,), activation="elu", encoder="ode_rnn",
+    def __init__(self, features=2, latent_dim=4, dynamics_units=(20, 20), hidden_units=(20,), activation="elu",
+                 encoder="ode_rnn",
                  encoder_units=25, method="dopri5", rtol=1e-3, atol=1e-4, gradient="direct", max_steps=10_000,
                  observation_noise=0.3, learn_noise=True, iwae_samples=1, **kwargs):
         if int(iwae_samples) < 1:
@@ -64,7 +70,7 @@ class LatentODE(keras.Model):
                   "mask": keras.Input((None, features), name="mask"),
                   "query_times": keras.Input((None,), name="query_times")}
         encoder_layer = PosteriorEncoder(latent_dim, encoder_units, encoder=encoder, name="encoder")
-        trajectory = LatentTrajectory(latent_dim, hidden_units, activation, method=method, rtol=rtol, atol=atol,
+        trajectory = LatentTrajectory(latent_dim, dynamics_units, activation, method=method, rtol=rtol, atol=atol,
                                       gradient=gradient, max_steps=max_steps, name="trajectory")
         decoder = GaussianDecoder(features, hidden_units, observation_noise, learn_noise, name="decoder")
         series = {key: inputs[key] for key in ("times", "values", "mask")}
@@ -74,7 +80,8 @@ class LatentODE(keras.Model):
         self.encoder_layer, self.trajectory, self.decoder = encoder_layer, trajectory, decoder
         self.iwae_samples = int(iwae_samples)
         self.kl_weight = keras.Variable(1.0, trainable=False, name="kl_weight")
-        self.architecture = dict(features=features, latent_dim=latent_dim, hidden_units=list(hidden_units),
+        self.architecture = dict(features=features, latent_dim=latent_dim, dynamics_units=list(dynamics_units),
+                                 hidden_units=list(hidden_units),
                                  activation=activation, encoder=encoder, encoder_units=encoder_units, method=method,
                                  rtol=rtol, atol=atol, gradient=gradient, max_steps=max_steps,
                                  observation_noise=observation_noise, learn_noise=learn_noise,
@@ -87,8 +94,17 @@ class LatentODE(keras.Model):
     def from_config(cls, config):
         return cls(**config)
 
-    def _decode_samples(self, inputs, n, seed=None, training=False):
-        """n posterior samples of z0 decoded at the query times: (predictions (n, B, Q, D), z0 (n, B, L),
+    @classmethod
+    def from_preset(cls, name, **overrides):
+        """The preset's model with its shipped weights, compiled with its fine-tuning recipe (Adam at
+        the rate in ``zoo.presets.get(name)["fine_tuning"]``). ``overrides`` change the solver's and
+        the loss's options (method, rtol, atol, gradient, max_steps, observation_noise, learn_noise,
+        iwae_samples); call ``compile`` again to train otherwise."""
+        return presets.load(cls, name, SHAPE_KEYS, **overrides)
+
+    def _decode_samples(self, inputs, n, seed=None, training=False, with_mean=False):
+        """n posterior samples of z0 decoded at the query times, with the posterior mean's trajectory
+        first when ``with_mean`` (all in one solve): (predictions (n or n + 1, B, Q, D), z0 (n, B, L),
         posterior mean and std (B, L))."""
         series = {key: inputs[key] for key in ("times", "values", "mask")}
         mean, std = self.encoder_layer(series, training=training)
@@ -96,11 +112,12 @@ class LatentODE(keras.Model):
         noise = (tf.random.normal(shape, dtype=mean.dtype) if seed is None
                  else tf.random.stateless_normal(shape, seed, dtype=mean.dtype))
         z0 = mean[None] + std[None] * noise
+        starts, count = (tf.concat([mean[None], z0], axis=0), n + 1) if with_mean else (z0, n)
         batch = tf.shape(mean)[0]
-        flat = self.trajectory(tf.reshape(z0, [-1, tf.shape(mean)[1]]), tf.tile(inputs["times"], [n, 1]),
-                               tf.tile(inputs["mask"], [n, 1, 1]), tf.tile(inputs["query_times"], [n, 1]))
+        flat = self.trajectory(tf.reshape(starts, [-1, tf.shape(mean)[1]]), tf.tile(inputs["times"], [count, 1]),
+                               tf.tile(inputs["mask"], [count, 1, 1]), tf.tile(inputs["query_times"], [count, 1]))
         predictions = self.decoder(flat, training=training)
-        shape = tf.concat([[n, batch], tf.shape(predictions)[1:]], 0)
+        shape = tf.concat([[count, batch], tf.shape(predictions)[1:]], 0)
         return tf.reshape(predictions, shape), z0, mean, std
 
     def sample_trajectories(self, inputs, n, seed=None):
@@ -109,10 +126,7 @@ class LatentODE(keras.Model):
         inputs = {key: tf.convert_to_tensor(inputs[key], tf.float32) for key in INPUT_KEYS}
         return self._decode_samples(inputs, int(n), seed)[0]
 
-    def negative_elbo(self, inputs, targets, training=False, seed=None):
-        """Minus the IWAE bound of log p(targets | series) over iwae_samples samples, per target value,
-        the KL part weighted by kl_weight; one value per series, (B,). ``seed``: a stateless seed pair."""
-        predictions, z0, mean, std = self._decode_samples(inputs, self.iwae_samples, seed, training=training)
+    def _negative_bound(self, predictions, z0, mean, std, targets):
         targets = tf.cast(targets, predictions.dtype)
         log_likelihood = tf.reduce_sum(_normal_log_density(targets[None], predictions, self.decoder.noise()),
                                        axis=[2, 3])
@@ -123,6 +137,40 @@ class LatentODE(keras.Model):
         values = tf.cast(tf.reduce_prod(tf.shape(targets)[1:]), bound.dtype)
         return -bound / values
 
+    def negative_elbo(self, inputs, targets, training=False, seed=None):
+        """Minus the IWAE bound of log p(targets | series) over iwae_samples samples, per target value,
+        the KL part weighted by kl_weight; one value per series, (B,). ``seed``: a stateless seed pair."""
+        return self._negative_bound(*self._decode_samples(inputs, self.iwae_samples, seed, training=training),
+                                    targets)
+
+    def _prediction_and_loss(self, x, y, training):
+        """The posterior mean's prediction (for the metrics) and the mean negative ELBO plus the
+        layers' losses, from one solve."""
+        predictions, z0, mean, std = self._decode_samples(x, self.iwae_samples, training=training, with_mean=True)
+        loss = tf.reduce_mean(self._negative_bound(predictions[1:], z0, mean, std, y))
+        return predictions[0], loss + tf.add_n(self.losses) if self.losses else loss
+
+    # With the ELBO, fit and evaluate take the metrics' prediction from the loss's solve; Keras' own
+    # steps would solve once more for y_pred.
+    def train_step(self, data):
+        if not self._elbo_loss:
+            return super().train_step(data)
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        with tf.GradientTape() as tape:
+            y_pred, loss = self._prediction_and_loss(x, y, training=True)
+            scaled = self.optimizer.scale_loss(loss)
+        self._loss_tracker.update_state(loss, sample_weight=tf.shape(y)[0])
+        self.optimizer.apply_gradients(zip(tape.gradient(scaled, self.trainable_weights), self.trainable_weights))
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
+    def test_step(self, data):
+        if not self._elbo_loss:
+            return super().test_step(data)
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        y_pred, loss = self._prediction_and_loss(x, y, training=False)
+        self._loss_tracker.update_state(loss, sample_weight=tf.shape(y)[0])
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
+
     def compile(self, optimizer="auto", loss="auto", metrics="auto", jit_compile=False, **kwargs):
         """``keras.Model.compile`` with defaults: ``"auto"`` means Adam at LEARNING_RATE, the negative
         ELBO (``negative_elbo``) and the mean squared error of the predicted mean (``mse``). XLA is
@@ -130,20 +178,14 @@ class LatentODE(keras.Model):
         if optimizer == "auto":
             optimizer = keras.optimizers.Adam(LEARNING_RATE)
         self._elbo_loss = loss == "auto"
+        loss = None if self._elbo_loss else loss
         if metrics == "auto":
-            metrics = [keras.metrics.MeanSquaredError(name="mse")]
-        super().compile(optimizer=optimizer, loss=None if self._elbo_loss else loss, metrics=metrics,
+            metrics = [keras.metrics.MeanSquaredError(name=MSE_METRIC)]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics,
                         jit_compile=jit_compile, **kwargs)
         # Built now, the optimizer's state goes into a model.keras saved before any training and comes
         # back from it; unbuilt, loading warns of a variable-count mismatch and drops it.
         self.optimizer.build(self.trainable_variables)
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        if not getattr(self, "_elbo_loss", False):
-            return super().compute_loss(x, y, y_pred, sample_weight, training=training)
-        loss = tf.reduce_mean(self.negative_elbo(x, y, training=training))
-        extra = self.losses
-        return loss + tf.add_n(extra) if extra else loss
 
     def compile_from_config(self, config):
         # Keras does not recompile a loaded model whose class overrides compile().

@@ -6,9 +6,8 @@ import math
 import keras
 import tensorflow as tf
 
-from zoo.layers.ode_block import check_solver_choices
-from zoo.layers.ode_rnn import ODERNN, first_observed_times, mlp_dynamics
-from zoo.solvers import odeint
+from zoo.layers.ode_block import MeanPerBatch, check_solver_choices
+from zoo.layers.ode_rnn import ODERNN, first_observed_times, mlp_dynamics, solve_at_offsets
 
 ENCODERS = ("ode_rnn", "rnn")
 
@@ -18,8 +17,10 @@ class PosteriorEncoder(keras.layers.Layer):
     """q(z0 | series): a recognition network run from the last time to the first, then a dense map
     to the mean and the standard deviation (softplus) of a diagonal Gaussian over z0.
 
-    ``encoder="ode_rnn"`` is Rubanova et al.'s ODE-RNN; ``"rnn"`` the plain tanh RNN of Chen et
-    al.'s spirals (``RecognitionRNN``), which sees the values and the mask but not the times."""
+    ``encoder="ode_rnn"`` is Rubanova et al.'s ODE-RNN, whose state goes through a tanh layer of
+    ``hidden_units`` (their ``transform_z0``); ``"rnn"`` the plain tanh RNN of Chen et al.'s spirals
+    (``RecognitionRNN``), which sees the values and the mask but not the times, read out directly
+    (their ``h2o``)."""
 
     def __init__(self, latent_dim, units=25, hidden_units=100, encoder="ode_rnn", **kwargs):
         super().__init__(**kwargs)
@@ -30,7 +31,9 @@ class PosteriorEncoder(keras.layers.Layer):
             self.recognition = ODERNN(units, go_backwards=True, name="ode_rnn")
         else:
             self.recognition = keras.layers.SimpleRNN(units, go_backwards=True, name="rnn")
-        self.hidden = keras.layers.Dense(hidden_units, activation="tanh", name="hidden")
+        self.hidden = None
+        if encoder == "ode_rnn":
+            self.hidden = keras.layers.Dense(hidden_units, activation="tanh", name="hidden")
         self.posterior = keras.layers.Dense(2 * latent_dim, name="posterior")
 
     def build(self, input_shape):
@@ -39,8 +42,9 @@ class PosteriorEncoder(keras.layers.Layer):
             self.recognition.build(input_shape)
         else:
             self.recognition.build((None, None, 2 * features))
-        self.hidden.build((None, self.units))
-        self.posterior.build((None, self.hidden_units))
+        if self.hidden is not None:
+            self.hidden.build((None, self.units))
+        self.posterior.build((None, self.units if self.hidden is None else self.hidden_units))
 
     def call(self, inputs):
         if self.encoder == "ode_rnn":
@@ -49,7 +53,7 @@ class PosteriorEncoder(keras.layers.Layer):
             mask = tf.cast(inputs["mask"], inputs["values"].dtype)
             steps = tf.concat([inputs["values"] * mask, mask], axis=-1)
             h = self.recognition(steps, mask=tf.reduce_any(mask > 0, axis=-1))
-        mean, spread = tf.split(self.posterior(self.hidden(h)), 2, axis=-1)
+        mean, spread = tf.split(self.posterior(h if self.hidden is None else self.hidden(h)), 2, axis=-1)
         return mean, tf.math.softplus(spread) + 1e-6
 
     def get_config(self):
@@ -64,8 +68,10 @@ _EARLY_QUERY = ("LatentODE: a query time lies before its series' first observed 
 @keras.saving.register_keras_serializable(package="odezoo")
 class LatentTrajectory(keras.layers.Layer):
     """z at each row's query times: dz/dt = f(z) from z0 at the row's first observed time. The
-    dynamics do not depend on t, so each row is shifted to start at 0 and one solve over the sorted
-    union of every row's shifted query times serves the batch."""
+    dynamics do not depend on t, so one solve over the union of the rows' offsets from their first
+    observed times serves the batch (``solve_at_offsets``). Its solves' function evaluations are
+    the metrics ``nfe_forward`` and, for the adjoint and checkpointed gradients, ``nfe_backward``
+    (means per batch, as the ODE block reports them)."""
 
     def __init__(self, latent_dim, hidden_units=(20,), activation="elu", method="dopri5", rtol=1e-3, atol=1e-4,
                  gradient="direct", max_steps=10_000, **kwargs):
@@ -74,6 +80,8 @@ class LatentTrajectory(keras.layers.Layer):
         self.latent_dim, self.hidden_units, self.activation = latent_dim, tuple(hidden_units), activation
         self.solver_options = dict(method=method, rtol=rtol, atol=atol, gradient=gradient, max_steps=max_steps)
         self.dynamics = mlp_dynamics(latent_dim, self.hidden_units, activation, name="latent_dynamics")
+        self.nfe_forward = MeanPerBatch("nfe_forward")
+        self.nfe_backward = MeanPerBatch("nfe_backward") if gradient != "direct" else None
 
     def build(self, input_shape):
         self.dynamics.build((None, self.latent_dim))
@@ -83,14 +91,15 @@ class LatentTrajectory(keras.layers.Layer):
 
     def call(self, z0, times, mask, query_times):
         """z at ``query_times`` (B, Q) from z0 (B, L) at each row's first observed time."""
-        shifted = query_times - first_observed_times(times, mask)[:, None]
-        check = tf.debugging.assert_greater_equal(shifted, tf.zeros_like(shifted), message=_EARLY_QUERY)
-        with tf.control_dependencies([check]):
-            flat = tf.reshape(shifted, [-1])
-        grid, _ = tf.unique(tf.sort(tf.concat([tf.zeros([1], flat.dtype), flat], axis=0)))
-        zs = odeint(self._field, z0, grid, **self.solver_options)  # (N, B, L)
-        where = tf.reshape(tf.searchsorted(grid, flat), tf.shape(shifted))
-        return tf.gather(tf.transpose(zs, [1, 0, 2]), where, batch_dims=1)
+        offsets = query_times - first_observed_times(times, mask)[:, None]
+        options = dict(self.solver_options)
+        if self.nfe_backward is not None:
+            options["backward_nfe"] = self.nfe_backward.total
+        zs, stats = solve_at_offsets(self._field, z0, offsets, _EARLY_QUERY, **options)
+        self.nfe_forward.update_state(stats["nfe"])
+        if self.nfe_backward is not None:
+            self.nfe_backward.update_state()
+        return zs
 
     def get_config(self):
         return dict(super().get_config(), latent_dim=self.latent_dim, hidden_units=list(self.hidden_units),

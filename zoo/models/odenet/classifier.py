@@ -18,6 +18,8 @@ MIN_FEATURE_SIZE = 3
 PAPER_MIN_FEATURE_SIZE = 1
 # Adam's own default; compile() uses it for a model trained from scratch, presets their own recipe.
 FROM_SCRATCH_LEARNING_RATE = 1e-3
+# Constructor arguments that shape the weights: a preset's cannot be overridden.
+SHAPE_KEYS = ("input_shape", "filters", "groups", "min_feature_size")
 
 
 def _stem_downsampling(size, min_feature_size):
@@ -129,25 +131,14 @@ class ODENetClassifier(keras.Model):
         from-scratch Adam, since a random head does not learn at the fine-tuning rate. Like the
         class, the model returns logits. ``overrides`` change solver options (method, rtol, atol,
         gradient, max_steps). Call ``compile`` again to train otherwise."""
-        preset = presets.get(name)
-        if preset["class"] != cls.__name__:
-            raise ValueError(f"Preset {name!r} is a {preset['class']}, not a {cls.__name__}.")
-        architecture = dict(preset["config"])
-        shape_keys = {"input_shape", "filters", "groups", "min_feature_size"} & set(overrides)
-        if shape_keys:
-            raise ValueError(f"from_preset: {', '.join(sorted(shape_keys))} would not fit the preset's weights; "
-                             "build the model directly to change them.")
-        architecture.update(overrides)
-        model = trained = cls(**architecture)
-        trained.load_weights(preset["weights"])
-        if num_classes is None or num_classes == architecture["num_classes"]:
-            model.compile(optimizer=keras.optimizers.get(preset["fine_tuning"]["optimizer"]))
-        else:
-            model = cls(**dict(architecture, num_classes=num_classes))
-            for layer in model.layers:
-                if layer.name != HEAD and layer.weights:
-                    layer.set_weights(trained.get_layer(layer.name).get_weights())
-            model.compile()
+        trained = presets.load(cls, name, SHAPE_KEYS, **overrides)
+        if num_classes is None or num_classes == trained.architecture["num_classes"]:
+            return trained
+        model = cls(**dict(trained.architecture, num_classes=num_classes))
+        for layer in model.layers:
+            if layer.name != HEAD and layer.weights:
+                layer.set_weights(trained.get_layer(layer.name).get_weights())
+        model.compile()
         # Built now, the optimizer's state goes into a model.keras saved before any training and
         # comes back from it; unbuilt, loading warns of a variable-count mismatch and drops it.
         model.optimizer.build(model.trainable_variables)
