@@ -6,7 +6,7 @@ export TF_USE_LEGACY_KERAS := 0
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: setup run test bench bench-peers lock clean
-BENCH_SCRIPTS := bench/solvers.py bench/stiff.py bench/gradients.py bench/odenet.py
+BENCH_SCRIPTS := bench/solvers.py bench/stiff.py bench/gradients.py bench/odenet.py bench/latent_ode.py
 
 setup:
 	@bash tools/setup.sh

@@ -137,7 +137,30 @@ def test_bad_options_and_inputs_get_clear_errors():
         zoo.LatentODE(iwae_samples=0)
     with pytest.raises(ValueError, match="observation_noise must be positive"):
         zoo.LatentODE(observation_noise=0.0)
+
+
+def test_a_query_before_the_first_observation_starts_the_latent_state_there():
+    """Rubanova et al.'s interpolation scores times before the first observed one: the encoder's
+    ODE-RNN state follows its ODE back to that query, and z0 sits there."""
+    model = zoo.LatentODE(latent_dim=3, encoder_units=6, rtol=1e-7, atol=1e-9)
     inputs = series()
-    inputs["query_times"][1, 0] = inputs["times"][1, 0] - 1.0
-    with pytest.raises(tf.errors.InvalidArgumentError, match="a query time lies before its series' first observed"):
-        zoo.LatentODE()(as_tensors(inputs))
+    inputs["mask"][1, 0] = 0.0  # row 1 first observes a later time ...
+    inputs["query_times"][1] = np.sort(np.concatenate([[inputs["times"][1, 0] - 0.5], inputs["query_times"][1, 1:]]))
+    ours = model(as_tensors(inputs)).numpy()  # ... and is asked about a time before its first
+    encoder = model.encoder_layer
+    series_only = {key: tf.constant(inputs[key][1:2]) for key in ("times", "values", "mask")}
+    h = encoder.recognition(series_only)
+    start, first = inputs["query_times"][1, 0], inputs["times"][1][inputs["mask"][1].any(axis=-1)][0]
+    h = encoder.recognition.cell.evolve(h, tf.constant([[start - first]], tf.float32))
+    z0 = tf.split(encoder.posterior(encoder.hidden(h)), 2, axis=-1)[0].numpy()[0].astype("float64")
+    weights = [w.astype("float64") for w in model.trajectory.dynamics.get_weights()]
+
+    def field(t, z):
+        for kernel, bias in zip(weights[:-2:2], weights[1:-2:2]):
+            z = elu(z @ kernel + bias)
+        return z @ weights[-2] + weights[-1]
+
+    solution = scipy.integrate.solve_ivp(field, (start, inputs["query_times"][1, -1]), z0,
+                                         t_eval=inputs["query_times"][1], rtol=1e-11, atol=1e-12)
+    expected = model.decoder(tf.constant(solution.y.T[None], tf.float32)).numpy()[0]
+    np.testing.assert_allclose(ours[1], expected, rtol=1e-4, atol=1e-5)

@@ -99,13 +99,15 @@ def last_observed_times(times, mask):
     return tf.gather(times, last, batch_dims=1)
 
 
-def solve_at_offsets(field, y0, offsets, message, **solver_options):
+def solve_at_offsets(field, y0, offsets, message=None, **solver_options):
     """The states of an autonomous ODE dy/dt = field(t, y) (B, ...) at each row's ``offsets`` (B, Q)
     from y0 at offset 0: one ``odeint`` over the sorted union of the offsets serves the batch, since
-    every row sees the same field whatever time it starts at. Negative offsets fail with ``message``.
+    every row sees the same field whatever time it starts at. With a ``message``, negative offsets
+    fail with it (without, the caller guarantees there are none).
     Returns the states (B, Q, ...) and the solve's stats."""
-    check = tf.debugging.assert_greater_equal(offsets, tf.zeros_like(offsets), message=message)
-    with tf.control_dependencies([check]):
+    checks = [] if message is None else [tf.debugging.assert_greater_equal(offsets, tf.zeros_like(offsets),
+                                                                           message=message)]
+    with tf.control_dependencies(checks):
         flat = tf.reshape(offsets, [-1])
     grid, _ = tf.unique(tf.sort(tf.concat([tf.zeros([1], flat.dtype), flat], axis=0)))
     ys, stats = odeint(field, y0, grid, return_stats=True, **solver_options)  # (N, B, ...)

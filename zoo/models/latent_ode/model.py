@@ -37,11 +37,13 @@ def _normal_log_density(x, mean, std):
 @keras.saving.register_keras_serializable(package="odezoo")
 class LatentODE(keras.Model):
     """The latent ODE: q(z0 | series) from a recognition network run backwards over the observed
-    points, a generative ODE dz/dt = f(z) from the first observed time, and a decoder p(x | z).
+    points, a generative ODE dz/dt = f(z) from the first observed time (or the first query time,
+    when earlier), and a decoder p(x | z).
 
     Inputs, a dict: ``times`` (B, T), non-decreasing in each row; ``values`` (B, T, D); ``mask``
-    (B, T, D), 1 where a value is observed (padding: 0, at any time); ``query_times`` (B, Q), at or
-    after each row's first observed time. ``model(inputs)`` returns the predicted mean at the query
+    (B, T, D), 1 where a value is observed (padding: 0, at any time); ``query_times`` (B, Q), any
+    times (between observations: interpolation; after or before them: extrapolation).
+    ``model(inputs)`` returns the predicted mean at the query
     times, (B, Q, D), decoded from the posterior mean of z0; ``sample_trajectories(inputs, n)``
     decodes n posterior samples, (n, B, Q, D).
 
@@ -73,8 +75,7 @@ class LatentODE(keras.Model):
         trajectory = LatentTrajectory(latent_dim, dynamics_units, activation, method=method, rtol=rtol, atol=atol,
                                       gradient=gradient, max_steps=max_steps, name="trajectory")
         decoder = GaussianDecoder(features, hidden_units, observation_noise, learn_noise, name="decoder")
-        series = {key: inputs[key] for key in ("times", "values", "mask")}
-        mean, _ = encoder_layer(series)
+        mean, _ = encoder_layer(inputs)
         outputs = decoder(trajectory(mean, inputs["times"], inputs["mask"], inputs["query_times"]))
         super().__init__(inputs, outputs, **kwargs)
         self.encoder_layer, self.trajectory, self.decoder = encoder_layer, trajectory, decoder
@@ -106,8 +107,7 @@ class LatentODE(keras.Model):
         """n posterior samples of z0 decoded at the query times, with the posterior mean's trajectory
         first when ``with_mean`` (all in one solve): (predictions (n or n + 1, B, Q, D), z0 (n, B, L),
         posterior mean and std (B, L))."""
-        series = {key: inputs[key] for key in ("times", "values", "mask")}
-        mean, std = self.encoder_layer(series, training=training)
+        mean, std = self.encoder_layer(inputs, training=training)
         shape = tf.concat([[n], tf.shape(mean)], 0)
         noise = (tf.random.normal(shape, dtype=mean.dtype) if seed is None
                  else tf.random.stateless_normal(shape, seed, dtype=mean.dtype))
@@ -144,10 +144,13 @@ class LatentODE(keras.Model):
                                     targets)
 
     def _prediction_and_loss(self, x, y, training):
-        """The posterior mean's prediction (for the metrics) and the mean negative ELBO plus the
-        layers' losses, from one solve."""
-        predictions, z0, mean, std = self._decode_samples(x, self.iwae_samples, training=training, with_mean=True)
-        loss = tf.reduce_mean(self._negative_bound(predictions[1:], z0, mean, std, y))
+        """A prediction for the metrics and the mean negative ELBO plus the layers' losses, from one
+        solve: in training the first posterior sample's prediction (the metrics then cost nothing),
+        in evaluation the posterior mean's (solved beside the samples)."""
+        predictions, z0, mean, std = self._decode_samples(x, self.iwae_samples, training=training,
+                                                          with_mean=not training)
+        samples = predictions if training else predictions[1:]
+        loss = tf.reduce_mean(self._negative_bound(samples, z0, mean, std, y))
         return predictions[0], loss + tf.add_n(self.losses) if self.losses else loss
 
     # With the ELBO, fit and evaluate take the metrics' prediction from the loss's solve; Keras' own

@@ -12,6 +12,13 @@ from zoo.layers.ode_rnn import ODERNN, first_observed_times, mlp_dynamics, solve
 ENCODERS = ("ode_rnn", "rnn")
 
 
+def latent_start_times(times, mask, query_times):
+    """Where each row's z0 sits: its first observed time, or its first query time when that comes
+    before (the trajectory then reaches back before the observations)."""
+    return tf.minimum(first_observed_times(times, mask), tf.reduce_min(query_times, axis=1))
+
+
+
 @keras.saving.register_keras_serializable(package="odezoo")
 class PosteriorEncoder(keras.layers.Layer):
     """q(z0 | series): a recognition network run from the last time to the first, then a dense map
@@ -20,7 +27,9 @@ class PosteriorEncoder(keras.layers.Layer):
     ``encoder="ode_rnn"`` is Rubanova et al.'s ODE-RNN, whose state goes through a tanh layer of
     ``hidden_units`` (their ``transform_z0``); ``"rnn"`` the plain tanh RNN of Chen et al.'s spirals
     (``RecognitionRNN``), which sees the values and the mask but not the times, read out directly
-    (their ``h2o``)."""
+    (their ``h2o``). Given ``query_times`` too, z0 sits at ``latent_start_times``: the ODE-RNN's
+    state then follows its ODE on back from the first observation to a query before it, as their
+    encoder runs back over every time of the batch."""
 
     def __init__(self, latent_dim, units=25, hidden_units=100, encoder="ode_rnn", **kwargs):
         super().__init__(**kwargs)
@@ -48,7 +57,13 @@ class PosteriorEncoder(keras.layers.Layer):
 
     def call(self, inputs):
         if self.encoder == "ode_rnn":
-            h = self.recognition(inputs)
+            series = {key: inputs[key] for key in ("times", "values", "mask")}
+            h = self.recognition(series)
+            if "query_times" in inputs:
+                times, mask = tf.cast(inputs["times"], h.dtype), inputs["mask"]
+                gap = latent_start_times(times, mask, tf.cast(inputs["query_times"], h.dtype)) - first_observed_times(
+                    times, mask)
+                h = self.recognition.cell.evolve(h, gap[:, None])
         else:
             mask = tf.cast(inputs["mask"], inputs["values"].dtype)
             steps = tf.concat([inputs["values"] * mask, mask], axis=-1)
@@ -61,15 +76,11 @@ class PosteriorEncoder(keras.layers.Layer):
                     hidden_units=self.hidden_units, encoder=self.encoder)
 
 
-_EARLY_QUERY = ("LatentODE: a query time lies before its series' first observed time; the latent state "
-                "starts there (give query times at or after it).")
-
-
 @keras.saving.register_keras_serializable(package="odezoo")
 class LatentTrajectory(keras.layers.Layer):
-    """z at each row's query times: dz/dt = f(z) from z0 at the row's first observed time. The
-    dynamics do not depend on t, so one solve over the union of the rows' offsets from their first
-    observed times serves the batch (``solve_at_offsets``). Its solves' function evaluations are
+    """z at each row's query times: dz/dt = f(z) from z0 at the row's ``latent_start_times``. The
+    dynamics do not depend on t, so one solve over the union of the rows' offsets from their start
+    times serves the batch (``solve_at_offsets``). Its solves' function evaluations are
     the metrics ``nfe_forward`` and, for the adjoint and checkpointed gradients, ``nfe_backward``
     (means per batch, as the ODE block reports them)."""
 
@@ -90,12 +101,12 @@ class LatentTrajectory(keras.layers.Layer):
         return self.dynamics(z)
 
     def call(self, z0, times, mask, query_times):
-        """z at ``query_times`` (B, Q) from z0 (B, L) at each row's first observed time."""
-        offsets = query_times - first_observed_times(times, mask)[:, None]
+        """z at ``query_times`` (B, Q) from z0 (B, L) at each row's start time."""
+        offsets = query_times - latent_start_times(times, mask, query_times)[:, None]
         options = dict(self.solver_options)
         if self.nfe_backward is not None:
             options["backward_nfe"] = self.nfe_backward.total
-        zs, stats = solve_at_offsets(self._field, z0, offsets, _EARLY_QUERY, **options)
+        zs, stats = solve_at_offsets(self._field, z0, offsets, **options)
         self.nfe_forward.update_state(stats["nfe"])
         if self.nfe_backward is not None:
             self.nfe_backward.update_state()
