@@ -22,8 +22,8 @@ adds 1 to ``batches``), reset before each iteration and read after it (``train_o
 the model's metrics itself); the NFE per iteration is the sum over the iteration's solves, and the
 cell shows the solves per iteration and the rows each solve integrates. The ``+xla`` modes are
 not run by default: LatentTrajectory solves on the sorted ``tf.unique`` of every row's query times,
-whose size XLA bounds by rows x Q + 1 (200,001 output times for the keras mode's 2000 rows at batch
-1000, though all rows share 100), and the step record that a taped XLA solve reserves for that
+whose size XLA bounds by rows x Q + 1 (100,001 output times at batch 1000, though all rows share
+100), and the step record that a taped XLA solve reserves for that
 output array asks for tens of GiB; at batch 10 they run, slower than without XLA.
 
 ``--threads N`` pins both libraries to N CPU threads. On a loaded machine (other processes on the
@@ -41,17 +41,12 @@ the solver and its tolerances, the optimizer. Differences that remain:
   * The loss: ours is the one-sample Monte Carlo ELBO (log p(z0) - log q(z0) at the sampled z0),
     per target value (divided by 200); theirs the analytic KL, summed per series. The gradients'
     scale differs by that factor, which Adam mostly absorbs (ours is given torch's epsilon, 1e-8).
-  * What one iteration solves: torchdiffeq solves the B sampled z0 once. ``keras`` (LatentODE's
-    own train step) also solves once, but over 2B rows: the posterior mean's trajectory (for the
-    mse metric and Keras's y_pred) and the sample's, stacked in one batch ((1 + iwae_samples) x B
-    rows), so every evaluation of f, every solver step and the backward pass through them cost
-    about twice torch's, and the step-size control sees the mean's rows too (its error norm is
-    over all 2B rows, so the step count can differ). ``step`` solves the B sampled rows once: the
-    like-for-like comparison.
+  * What one iteration solves: torchdiffeq solves the B sampled z0 once; so do ``keras``
+    (LatentODE's own train step, whose mse metric reads the first sample's prediction) and
+    ``step``.
   * Initial weights (Keras's Glorot uniform, zero biases; torch's uniform fan-in) and the random z0
     noise differ, so the trajectories, hence the step counts, differ between the two sides; the
-    ``nfe/s`` column (forward evaluations per second, NFE x iterations/s) factors that out, but not
-    the rows an evaluation covers (2B in ``keras``).
+    ``nfe/s`` column (forward evaluations per second, NFE x iterations/s) factors that out.
   * Step-size control is each library's own controller (factors, safety); both use the mixed RMS
     norm over the whole batch, Hairer's initial step and dopri5's dense output at the output times.
 
@@ -123,15 +118,14 @@ def ours(mode, iterations, warmup, threads):
     # The latent solve's own count: the solver adds each solve's forward NFE to `total`, the
     # trajectory layer adds 1 to `batches` per solve.
     counter = model.trajectory.nfe_forward
+    rows = model.iwae_samples * batch  # one solve of the sampled z0 (keras' mse metric reads the first)
     if mode.startswith("keras"):
-        rows = (1 + model.iwae_samples) * batch  # the posterior mean's rows and the samples', one solve
 
         def train():
             logs = model.train_on_batch(inputs, targets, return_dict=True)  # resets the metrics first
             assert "nfe_forward" in logs, sorted(logs)
             return logs["loss"]
     else:
-        rows = model.iwae_samples * batch
         variables = model.trainable_variables
 
         @tf.function(jit_compile=xla)

@@ -1,3 +1,3 @@
-"""The latent ODE's presets, shipped in ``zoo/presets/<name>/``: none yet (issue 13 trains them)."""
+"""The latent ODE's presets, shipped in ``zoo/presets/<name>/`` (``tools/train_presets.py`` trains them)."""
 
-PRESETS = ()
+PRESETS = ("latent_ode_spirals",)
