@@ -22,7 +22,8 @@ DEFAULT_STEP_SIZE = 1.0
 
 
 def mlp_dynamics(units, hidden_units=(64,), activation="tanh", name=None):
-    """A vector field of dense layers (Rubanova et al.'s ODE nets: tanh hidden layers, linear output)."""
+    """Dense layers of ``hidden_units`` then a linear one to ``units``: a vector field (Rubanova et
+    al.'s ODE nets: tanh hidden layers) or, with ReLU, the series models' decoders."""
     layers = [keras.layers.Dense(width, activation=activation) for width in hidden_units]
     return keras.Sequential(layers + [keras.layers.Dense(units)], name=name)
 

@@ -14,8 +14,36 @@ from zoo.models.latent_ode.parts import GaussianDecoder, LatentTrajectory, Poste
 LEARNING_RATE = 3e-3
 INPUT_KEYS = ("times", "values", "mask", "query_times")
 MSE_METRIC = "mse"
-# Constructor arguments that shape the weights: a preset's cannot be overridden.
-SHAPE_KEYS = ("features", "latent_dim", "dynamics_units", "hidden_units", "encoder", "encoder_units")
+
+
+def series_inputs(features):
+    """The Keras inputs of the series contract (INPUT_KEYS) for ``features`` values per time."""
+    return {"times": keras.Input((None,), name="times"), "values": keras.Input((None, features), name="values"),
+            "mask": keras.Input((None, features), name="mask"), "query_times": keras.Input((None,), name="query_times")}
+
+
+class SeriesModel(keras.Model):
+    """What the series models share: a config of their constructor arguments (``architecture``),
+    ``from_preset`` (every argument but ``SHAPE_KEYS``, which the weights fix, may be overridden)
+    and recompiling a loaded model with their own ``compile()``."""
+
+    # Constructor arguments that shape the weights: a preset's cannot be overridden.
+    SHAPE_KEYS = ()
+
+    def get_config(self):
+        return dict(self.architecture, name=self.name, trainable=self.trainable)
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    @classmethod
+    def from_preset(cls, name, **overrides):
+        """The preset's model with its shipped weights, compiled with its fine-tuning recipe (the
+        optimizer in ``zoo.presets.get(name)["fine_tuning"]``); ``overrides`` change solver and loss
+        options. Call ``compile`` again to train otherwise."""
+        return presets.load(cls, name, cls.SHAPE_KEYS, **overrides)
+
 
 
 class KLAnnealing(keras.callbacks.Callback):
@@ -35,7 +63,7 @@ def _normal_log_density(x, mean, std):
 
 
 @keras.saving.register_keras_serializable(package="odezoo")
-class LatentODE(keras.Model):
+class LatentODE(SeriesModel):
     """The latent ODE: q(z0 | series) from a recognition network run backwards over the observed
     points, a generative ODE dz/dt = f(z) from the first observed time (or the first query time,
     when earlier), and a decoder p(x | z).
@@ -62,15 +90,15 @@ class LatentODE(keras.Model):
       observation_noise, learn_noise: the decoder's noise standard deviation, learned from this value.
     """
 
+    SHAPE_KEYS = ("features", "latent_dim", "dynamics_units", "hidden_units", "encoder", "encoder_units")
+
     def __init__(self, features=2, latent_dim=4, dynamics_units=(20, 20), hidden_units=(20,), activation="elu",
                  encoder="ode_rnn",
                  encoder_units=25, method="dopri5", rtol=1e-3, atol=1e-4, gradient="direct", max_steps=10_000,
                  observation_noise=0.3, learn_noise=True, iwae_samples=1, **kwargs):
         if int(iwae_samples) < 1:
             raise ValueError(f"LatentODE: iwae_samples must be at least 1, got {iwae_samples!r}.")
-        inputs = {"times": keras.Input((None,), name="times"), "values": keras.Input((None, features), name="values"),
-                  "mask": keras.Input((None, features), name="mask"),
-                  "query_times": keras.Input((None,), name="query_times")}
+        inputs = series_inputs(features)
         encoder_layer = PosteriorEncoder(latent_dim, encoder_units, encoder=encoder, name="encoder")
         trajectory = LatentTrajectory(latent_dim, dynamics_units, activation, method=method, rtol=rtol, atol=atol,
                                       gradient=gradient, max_steps=max_steps, name="trajectory")
@@ -87,21 +115,6 @@ class LatentODE(keras.Model):
                                  rtol=rtol, atol=atol, gradient=gradient, max_steps=max_steps,
                                  observation_noise=observation_noise, learn_noise=learn_noise,
                                  iwae_samples=self.iwae_samples)
-
-    def get_config(self):
-        return dict(self.architecture, name=self.name, trainable=self.trainable)
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    @classmethod
-    def from_preset(cls, name, **overrides):
-        """The preset's model with its shipped weights, compiled with its fine-tuning recipe (Adam at
-        the rate in ``zoo.presets.get(name)["fine_tuning"]``). ``overrides`` change the solver's and
-        the loss's options (method, rtol, atol, gradient, max_steps, observation_noise, learn_noise,
-        iwae_samples); call ``compile`` again to train otherwise."""
-        return presets.load(cls, name, SHAPE_KEYS, **overrides)
 
     def _decode_samples(self, inputs, n, seed=None, training=False, with_mean=False):
         """n posterior samples of z0 decoded at the query times, with the posterior mean's trajectory

@@ -128,8 +128,7 @@ class GaussianDecoder(keras.layers.Layer):
             raise ValueError(f"LatentODE: observation_noise must be positive, got {observation_noise!r}.")
         self.features, self.hidden_units = features, tuple(hidden_units)
         self.observation_noise, self.learn_noise = float(observation_noise), bool(learn_noise)
-        self.mean = keras.Sequential([keras.layers.Dense(width, activation="relu") for width in self.hidden_units]
-                                     + [keras.layers.Dense(features)], name="mean")
+        self.mean = mlp_dynamics(features, self.hidden_units, "relu", name="mean")
 
     def build(self, input_shape):
         self.mean.build(tuple(input_shape))

@@ -11,31 +11,15 @@ observation, then over [0, 0, gap] at each query time.
 import keras
 import tensorflow as tf
 
-from zoo import presets
-from zoo.layers.ode_rnn import EARLY_FORECAST, ODERNN, last_observed_times, observed_times
-from zoo.models.latent_ode.model import INPUT_KEYS, LEARNING_RATE, MSE_METRIC
-
-# Constructor arguments that shape the weights: a preset's cannot be overridden.
-SHAPE_KEYS = ("features", "units", "hidden_units")
+from zoo.layers.ode_rnn import EARLY_FORECAST, ODERNN, last_observed_times, mlp_dynamics, observed_times
+from zoo.models.latent_ode.model import INPUT_KEYS, LEARNING_RATE, MSE_METRIC, SeriesModel, series_inputs
 
 
-class Forecaster(keras.Model):
-    """What the forecasters share: a config of their constructor arguments (``architecture``) and a
-    ``compile()`` whose ``"auto"`` means Adam at LEARNING_RATE and the mean squared error, as loss
-    and as the ``mse`` metric (XLA off, as for the latent ODE)."""
+class Forecaster(SeriesModel):
+    """What the forecasters share: ``compile()``, whose ``"auto"`` means Adam at LEARNING_RATE and the
+    mean squared error, as loss and as the ``mse`` metric (XLA off, as for the latent ODE)."""
 
-    def get_config(self):
-        return dict(self.architecture, name=self.name, trainable=self.trainable)
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    @classmethod
-    def from_preset(cls, name, **overrides):
-        """The preset's model with its shipped weights, compiled with its fine-tuning recipe;
-        ``overrides`` change solver options."""
-        return presets.load(cls, name, SHAPE_KEYS, **overrides)
+    SHAPE_KEYS = ("features", "units", "hidden_units")
 
     def compile(self, optimizer="auto", loss="auto", metrics="auto", jit_compile=False, **kwargs):
         super().compile(optimizer=keras.optimizers.Adam(LEARNING_RATE) if optimizer == "auto" else optimizer,
@@ -43,20 +27,6 @@ class Forecaster(keras.Model):
                         metrics=[keras.metrics.MeanSquaredError(name=MSE_METRIC)] if metrics == "auto" else metrics,
                         jit_compile=jit_compile, **kwargs)
         self.optimizer.build(self.trainable_variables)
-
-    def compile_from_config(self, config):
-        # Keras does not recompile a loaded model whose class overrides compile().
-        self.compile(**keras.saving.deserialize_keras_object(config))
-
-
-def _series_inputs(features):
-    return {"times": keras.Input((None,), name="times"), "values": keras.Input((None, features), name="values"),
-            "mask": keras.Input((None, features), name="mask"), "query_times": keras.Input((None,), name="query_times")}
-
-
-def _decoder(features, hidden_units):
-    return keras.Sequential([keras.layers.Dense(width, activation="relu") for width in hidden_units]
-                            + [keras.layers.Dense(features)], name="decoder")
 
 
 @keras.saving.register_keras_serializable(package="odezoo")
@@ -78,10 +48,10 @@ class ODERNNForecaster(Forecaster):
 
     def __init__(self, features=2, units=25, hidden_units=(20,), method="euler", step_size=1.0, rtol=1e-3,
                  atol=1e-4, gradient="direct", forecast_solver=None, **kwargs):
-        inputs = _series_inputs(features)
+        inputs = series_inputs(features)
         ode_rnn = ODERNN(units, method=method, step_size=step_size, rtol=rtol, atol=atol, gradient=gradient,
                          forecast_solver=forecast_solver, name="ode_rnn")
-        outputs = _decoder(features, hidden_units)(ode_rnn(inputs))
+        outputs = mlp_dynamics(features, hidden_units, "relu", name="decoder")(ode_rnn(inputs))
         super().__init__(inputs, outputs, **kwargs)
         self.architecture = dict(features=features, units=units, hidden_units=list(hidden_units), method=method,
                                  step_size=step_size, rtol=rtol, atol=atol, gradient=gradient,
@@ -141,10 +111,10 @@ class RNNForecaster(Forecaster):
     """
 
     def __init__(self, features=2, units=25, hidden_units=(20,), **kwargs):
-        inputs = _series_inputs(features)
+        inputs = series_inputs(features)
         steps, read = TimeGapSteps(name="steps")(inputs)
         outputs = keras.layers.GRU(units, return_sequences=True, name="gru")(steps, mask=read)
-        outputs = _decoder(features, hidden_units)(QuerySteps(name="query_steps")(outputs, inputs["query_times"]))
+        outputs = mlp_dynamics(features, hidden_units, "relu", name="decoder")(QuerySteps(name="query_steps")(outputs, inputs["query_times"]))
         super().__init__(inputs, outputs, **kwargs)
         self.architecture = dict(features=features, units=units, hidden_units=list(hidden_units))
 
