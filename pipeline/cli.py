@@ -12,24 +12,33 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def add_pipeline_options(parser, base_model_help):
     """The options of the pipeline's config (``PipelineConfig.from_args``), shared by ``odezoo run``
     and ``odezoo kubeflow compile``."""
-    from components.tasks import MODELS  # light: no TensorFlow
-    from pipeline import config
+    from components.tasks import MODELS, classification, forecasting  # light: no TensorFlow
 
     parser.add_argument("--model", default="odenet", help=f"the zoo model to train: {' | '.join(MODELS)} (default: odenet)")
-    parser.add_argument("--data", default="digits",
-                        help="digits (embedded, default) | tfds:NAME[@DATA_DIR] | csv:PATH | tfrecord:PATH")
-    parser.add_argument("--epochs", type=int, default=None, help="training epochs (default: the config's)")
+    parser.add_argument("--data", default=None,
+                        help="odenet: digits (embedded, default) | tfds:NAME[@DATA_DIR] | csv:PATH | tfrecord:PATH; "
+                             "latent_ode and ode_rnn: spirals (default) | periodic | co2 (embedded) | csv:PATH | "
+                             "tfrecord:PATH")
+    parser.add_argument("--epochs", type=int, default=None, help="training epochs (default: the task's, "
+                        f"odenet {classification.EPOCHS}, latent_ode and ode_rnn {forecasting.EPOCHS})")
     parser.add_argument("--base-model", default=None, help=base_model_help)
     parser.add_argument("--limit", type=int, default=0,
-                        help="at most this many examples per split, for digits and tfds: sources (0: all)")
+                        help="at most this many examples per split, for embedded and tfds: sources (0: all)")
     parser.add_argument("--pixel-max", type=float, default=1.0,
                         help="csv: and tfrecord: sources: the value of a full-intensity pixel, which every pixel is "
                              "divided by (16 for scikit-learn's raw digits, 255 for 8-bit images; default 1)")
     parser.add_argument("--learning-rate", type=float, default=None,
-                        help=f"Adam's learning rate (default: {config.LEARNING_RATE:g} from scratch, "
-                             f"{config.FINE_TUNING_LEARNING_RATE:g} with --base-model)")
-    parser.add_argument("--accuracy-threshold", type=float, default=None,
-                        help=f"the eval accuracy a model needs to be pushed (default: {config.ACCURACY_THRESHOLD:g})")
+                        help="Adam's learning rate (default: the task's from scratch, "
+                             f"odenet {classification.LEARNING_RATE:g}, latent_ode and ode_rnn "
+                             f"{forecasting.LEARNING_RATE:g}; ten times lower with --base-model)")
+    parser.add_argument("--horizon", type=int, default=None,
+                        help="csv: series (latent_ode, ode_rnn): the points at the end of each series held out and "
+                             f"forecast (default {forecasting.HORIZON})")
+    parser.add_argument(classification.THRESHOLD_OPTION, type=float, default=None,
+                        help=f"odenet: the eval accuracy a model needs to be pushed (default: {classification.THRESHOLD:g})")
+    parser.add_argument(forecasting.THRESHOLD_OPTION, type=float, default=None,
+                        help=f"latent_ode, ode_rnn: the largest eval forecast MSE, in units of the training values' "
+                             f"variance, a model may have to be pushed (default: {forecasting.THRESHOLD:g})")
 
 
 def build_parser():

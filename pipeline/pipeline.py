@@ -7,6 +7,8 @@ gives the module code of Transform and the Trainer and the Evaluator's config; t
 Transform's examples, the layout the served model takes whatever the source.
 """
 
+import json
+
 from tfx import v1 as tfx
 
 from components import tasks
@@ -19,11 +21,13 @@ FILE_EXAMPLE_GENS = {"csv": tfx.components.CsvExampleGen, "tfrecord": tfx.compon
 
 def example_gen(config):
     kind, _, path = config.data.partition(":")
-    if kind in FILE_EXAMPLE_GENS:
+    task = tasks.settings(config.model)
+    if kind not in task.ZOO_SOURCES and config.data not in task.ZOO_SOURCES:
         input_base, pattern = input_base_and_pattern(path)
         return FILE_EXAMPLE_GENS[kind](input_base=input_base, input_config=tfx.proto.Input(
             splits=[tfx.proto.Input.Split(name="single_split", pattern=pattern)]))
-    return ZooExampleGen(source=config.data, limit=config.example_limit)
+    return ZooExampleGen(source=config.data, task=tasks.task_name(config.model), limit=config.example_limit,
+                         options=json.dumps(config.task_options(), sort_keys=True))
 
 
 def create_pipeline(config, with_baseline=True, beam_pipeline_args=None, metadata_connection_config=None):

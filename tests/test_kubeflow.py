@@ -95,7 +95,7 @@ def test_bad_compile_arguments(args, message):
 
 
 def test_compile_with_a_base_model_fine_tunes_it_from_an_importer(tmp_path):
-    from pipeline.config import FINE_TUNING_LEARNING_RATE, FROZEN_BODY_EPOCHS
+    from components.tasks.classification import FINE_TUNING_LEARNING_RATE, FROZEN_BODY_EPOCHS
 
     base = "gs://bucket/odezoo/serving/1796052572"
     output = tmp_path / "finetune.yaml"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.config import ACCURACY_THRESHOLD
+from components.tasks.classification import THRESHOLD as ACCURACY_THRESHOLD
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -22,8 +22,10 @@ import numpy as np
 import pytest
 
 from components.tasks.classification.evaluation import ACCURACY_METRIC
-from pipeline.config import (ACCURACY_THRESHOLD, ACCURACY_TOLERANCE, FINE_TUNING_LEARNING_RATE, FROZEN_BODY_EPOCHS,
-                             LEARNING_RATE, PipelineConfig)
+from components.tasks.classification import FINE_TUNING_LEARNING_RATE, FROZEN_BODY_EPOCHS, LEARNING_RATE
+from components.tasks.classification import THRESHOLD as ACCURACY_THRESHOLD
+from components.tasks.classification import TOLERANCE as ACCURACY_TOLERANCE
+from pipeline.config import PipelineConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 ODEZOO = [sys.executable, "-m", "pipeline.cli", "run"]

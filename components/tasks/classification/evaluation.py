@@ -11,10 +11,10 @@ ACCURACY_METRIC = "sparse_categorical_accuracy"
 
 def eval_config(config, with_baseline):
     threshold = tfma.MetricThreshold(
-        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": config.accuracy_threshold}))
+        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": config.threshold}))
     if with_baseline:
         threshold.change_threshold.CopyFrom(tfma.GenericChangeThreshold(
-            direction=tfma.MetricDirection.HIGHER_IS_BETTER, absolute={"value": -config.accuracy_tolerance}))
+            direction=tfma.MetricDirection.HIGHER_IS_BETTER, absolute={"value": -config.tolerance}))
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(signature_name="serving_default", label_key=LABEL,
                                     prediction_key="probabilities")],
@@ -33,10 +33,10 @@ def why_not_blessed(report, config):
         limited_run_hint = (" (a --limit run from scratch trains a few steps; fine-tuning a preset, --base-model "
                             "odenet_digits, passes it in one epoch)"
                             if config.example_limit and not config.base_model else "")
-        reasons.append(f"its eval accuracy {accuracy:.4f} is below the threshold {config.accuracy_threshold:g}, "
+        reasons.append(f"its eval accuracy {accuracy:.4f} is below the threshold {config.threshold:g}, "
                        f"which --accuracy-threshold sets{limited_run_hint}")
     if "baseline" in report.failed_checks:
         change = report.changes[ACCURACY_METRIC]
         reasons.append(f"its eval accuracy {accuracy:.4f} is {-change:.4f} below the blessed baseline's "
-                       f"{accuracy - change:.4f}, more than the tolerance {config.accuracy_tolerance:g}")
+                       f"{accuracy - change:.4f}, more than the tolerance {config.tolerance:g}")
     return "; ".join(reasons) or "its validation failed"

@@ -11,7 +11,6 @@ Transform's output, so that a model serves alike whatever source it was trained 
 ``model.keras`` lies beside it, for fine-tuning.
 """
 
-import json
 import math
 import os
 
@@ -22,7 +21,7 @@ import tensorflow as tf  # noqa: E402
 import tensorflow_transform as tft  # noqa: E402
 
 import zoo  # noqa: E402
-from components.tasks import KERAS_FILE  # noqa: E402
+from components.tasks import training  # noqa: E402
 from components.tasks.classification.features import IMAGE, LABEL  # noqa: E402
 
 
@@ -40,24 +39,8 @@ def image_shape(pixels, channels=1):
 
 
 def _dataset(file_pattern, transform_output, batch_size, shape, shuffle):
-    spec = transform_output.transformed_feature_spec()
-    files = tf.io.gfile.glob(file_pattern if isinstance(file_pattern, str) else file_pattern[0])
-    for pattern in ([] if isinstance(file_pattern, str) else file_pattern[1:]):
-        files += tf.io.gfile.glob(pattern)
-    dataset = tf.data.TFRecordDataset(sorted(files), compression_type="GZIP")
-    if shuffle:
-        dataset = dataset.shuffle(4096, seed=0)
-    dataset = dataset.batch(batch_size).map(lambda records: tf.io.parse_example(records, spec))
-    return dataset.map(lambda features: (tf.reshape(features[IMAGE], (-1,) + shape), features[LABEL]))
-
-
-def _base_model(path):
-    # TFX hands over <artifact uri>/Format-Serving, which an imported folder does not have.
-    for folder in (path, os.path.dirname(path.rstrip("/"))):
-        keras_file = os.path.join(folder, KERAS_FILE)
-        if tf.io.gfile.exists(keras_file):
-            return keras.saving.load_model(keras_file)
-    raise ValueError(f"Trainer: the base model {path!r} has no {KERAS_FILE}; give a pushed odezoo model or a preset.")
+    features = training.transformed_features(file_pattern, transform_output, batch_size, shuffle)
+    return features.map(lambda batch: (tf.reshape(batch[IMAGE], (-1,) + shape), batch[LABEL]))
 
 
 def run_fn(fn_args):
@@ -70,11 +53,9 @@ def run_fn(fn_args):
     evaluation = _dataset(fn_args.eval_files, transform_output, 256, shape, shuffle=False)
 
     keras.utils.set_random_seed(int(config.get("seed", 0)))
-    # Several GPUs (a Kubeflow Trainer pod with --gpus N): one replica per GPU.
-    gpus = tf.config.list_physical_devices("GPU")
-    strategy = tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+    strategy = training.distribution_strategy()
     with strategy.scope():
-        model = _base_model(fn_args.base_model) if fn_args.base_model else build_model(config, shape)
+        model = training.load_base_model(fn_args.base_model) if fn_args.base_model else build_model(config, shape)
     epochs = int(config["epochs"])
     frozen_epochs = min(int(config["frozen_body_epochs"]), epochs)
     if frozen_epochs:
@@ -103,6 +84,4 @@ def _fit(model, strategy, config, train, evaluation, first_epoch, last_epoch, he
 
 def export(model, directory, shape):
     zoo.export_saved_model(model, directory, default_signature="examples")
-    model.save(os.path.join(directory, KERAS_FILE))
-    with tf.io.gfile.GFile(os.path.join(directory, "odezoo.json"), "w") as handle:
-        handle.write(json.dumps({"image_shape": list(shape), "keras": KERAS_FILE}))
+    training.save_beside(model, directory, {"image_shape": list(shape)})
