@@ -80,6 +80,23 @@ def test_module_code_is_dotted_paths_importable_from_the_package(compiled):
     assert "module_file" not in text and "module_path" not in text  # nothing to upload at compile time
 
 
+def test_a_series_model_compiles_with_the_forecasting_task(tmp_path):
+    output = tmp_path / "latent_ode.yaml"
+    code, _, stderr = odezoo("compile", "--pipeline-root", "gs://bucket/odezoo", "--model", "latent_ode",
+                             "--data", "co2", "--epochs", "4", "-o", str(output))
+    assert code == 0, stderr[-3000:]
+    document = next(yaml.safe_load_all(output.read_text()))
+    text = json.dumps(document)
+    assert set(document["root"]["dag"]["tasks"]) == TASKS
+    for dotted in ("components.tasks.forecasting.trainer.run_fn",
+                   "components.tasks.forecasting.preprocessing.preprocessing_fn"):
+        assert dotted in text
+    parameters = document["root"]["dag"]["tasks"]["ZooExampleGen"]["inputs"]["parameters"]
+    assert {name: value["runtimeValue"]["constantValue"]["stringValue"] for name, value in parameters.items()
+            if name in ("source", "task")} == {"source": "co2", "task": "forecasting"}
+    assert "upper_bound" in text and "serve_transformed" in text  # lower is better, on the eval signature
+
+
 @pytest.mark.parametrize("args,message", [
     (["--gpus", "-1"], "--gpus must be a non-negative integer"),
     (["--model", "resnet"], "Unknown model 'resnet'"),

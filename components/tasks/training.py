@@ -48,3 +48,13 @@ def save_beside(model, directory, info):
     model.save(os.path.join(directory, KERAS_FILE))
     with tf.io.gfile.GFile(os.path.join(directory, MODEL_INFO_FILE), "w") as handle:
         handle.write(json.dumps({**info, "keras": KERAS_FILE}))
+
+
+def base_model_info(path):
+    """What ``save_beside`` recorded beside a base model (empty for a preset's folder)."""
+    for folder in (path, os.path.dirname(path.rstrip("/"))):
+        info_file = os.path.join(folder, MODEL_INFO_FILE)
+        if tf.io.gfile.exists(info_file):
+            with tf.io.gfile.GFile(info_file) as handle:
+                return json.load(handle)
+    return {}

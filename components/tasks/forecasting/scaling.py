@@ -2,9 +2,22 @@
 start at 0 and are divided by ``time_scale`` (the training series' mean span, so a series spans
 about 1 whatever its units); values are standardized per feature by the training values' mean and
 standard deviation (observed values only). Transform's ``preprocessing_fn`` and the serving
-signature both call ``scale``, so training and serving cannot drift apart."""
+signature both call ``scale``, so training and serving cannot drift apart.
+
+A model keeps the scaling it was first trained in (``Scale``): fine-tuned on new data, it reads
+Transform's examples through ``rescale`` from the new data's scaling into its own.
+"""
+
+import collections
 
 import tensorflow as tf
+
+Scale = collections.namedtuple("Scale", ["value_mean", "value_std", "time_scale"])
+
+
+def identity_scale(features):
+    """The scaling of a model trained on the data's own units (the presets)."""
+    return Scale([0.0] * features, [1.0] * features, [1.0])
 
 
 def time_origin(times):
@@ -29,3 +42,19 @@ def scale(inputs, value_mean, value_std, time_scale, targets=None):
 def unscale_values(values, value_mean, value_std):
     """Scaled values (..., D) back in the data's units."""
     return values * value_std + value_mean
+
+
+def unscale(inputs, value_mean, value_std, time_scale):
+    """``scale``'s inverse for scaled inputs, up to each series' time origin (the models are
+    autonomous in time, so only time differences matter)."""
+    observed = inputs["mask"] > 0
+    return {"times": inputs["times"] * time_scale, "query_times": inputs["query_times"] * time_scale,
+            "values": tf.where(observed, unscale_values(inputs["values"], value_mean, value_std), 0.0),
+            "mask": inputs["mask"]}
+
+
+def rescale(inputs, targets, source, target):
+    """Inputs and targets scaled by the ``Scale`` ``source`` as ``scale`` scales them by ``target``."""
+    raw = unscale(inputs, *source)
+    return scale(raw, target.value_mean, target.value_std, target.time_scale,
+                 unscale_values(targets, source.value_mean, source.value_std))

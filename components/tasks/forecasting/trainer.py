@@ -14,7 +14,9 @@ forecasters' MSE); and exports a SavedModel that serves without odezoo:
   Evaluator scores against the transformed ``targets``.
 
 The scaling Transform learned (``scaling``) is read from the transformed examples and held in the
-SavedModel as constants. ``model.keras`` lies beside it, for fine-tuning, and ``forecasts.png``,
+SavedModel as constants; a model fine-tuned from a base model keeps the base model's scaling
+(a pushed model's, recorded in ``odezoo.json``; a preset's, the data's own units), its inputs
+rescaled into it. ``model.keras`` lies beside it, for fine-tuning, and ``forecasts.png``,
 a few eval series with their observations, forecasts and (latent ODE) posterior bands.
 """
 
@@ -31,8 +33,8 @@ import zoo  # noqa: E402
 from components.tasks import training  # noqa: E402
 from components.tasks.forecasting import scaling  # noqa: E402
 from components.tasks.forecasting.evaluation import EVAL_SIGNATURE  # noqa: E402
-from components.tasks.forecasting.features import (MASK, QUERY_TIMES, TARGETS, TIME_ORIGIN, TIME_SCALE, TIMES,  # noqa: E402
-                                                   VALUE_MEAN, VALUE_STD, VALUES)
+from components.tasks.forecasting.features import (MASK, QUERY_TIMES, TARGETS, TIME_ORIGIN, TIMES, VALUE_MEAN,  # noqa: E402
+                                                   VALUES)
 
 PICTURE_FILE = "forecasts.png"
 PICTURE_SERIES = 4
@@ -44,11 +46,13 @@ def _model_inputs(batch, length, features):
     return {TIMES: batch[TIMES], VALUES: series(VALUES), MASK: series(MASK), QUERY_TIMES: batch[QUERY_TIMES]}
 
 
-def _dataset(file_pattern, transform_output, batch_size, shape, shuffle):
+def _dataset(file_pattern, transform_output, batch_size, shape, shuffle, data_scale, model_scale):
+    """Transform's series as (inputs, targets) in the model's scaling."""
     length, queries, features = shape
     batches = training.transformed_features(file_pattern, transform_output, batch_size, shuffle)
-    return batches.map(lambda batch: (_model_inputs(batch, length, features),
-                                      tf.reshape(batch[TARGETS], (-1, queries, features))))
+    return batches.map(lambda batch: scaling.rescale(_model_inputs(batch, length, features),
+                                                     tf.reshape(batch[TARGETS], (-1, queries, features)),
+                                                     data_scale, model_scale))
 
 
 def build_model(config, features):
@@ -56,13 +60,22 @@ def build_model(config, features):
     return model_class(features=features, **dict(config.get("model_options", {})))
 
 
-def _checked_base_model(path, features):
+def _base_model_and_scale(path, features):
+    """The base model and the scaling it was trained in: a pushed model's, from its
+    MODEL_INFO_FILE; a preset's, the data's own units."""
     model = training.load_base_model(path)
     taken = model.input[VALUES].shape[-1]
     if taken != features:
         raise ValueError(f"Trainer: the base model {path!r} takes series of {taken} feature(s), but the data's have "
                          f"{features}; fine-tune it on data of the same features or train from scratch.")
-    return model
+    info = training.base_model_info(path)
+    if VALUE_MEAN not in info:
+        return model, scaling.identity_scale(features)
+    return model, scaling.Scale(*(np.asarray(info[key], np.float32) for key in scaling.Scale._fields))
+
+
+def _scale_of(batch):
+    return scaling.Scale(*(batch[key][0].numpy() for key in scaling.Scale._fields))
 
 
 def run_fn(fn_args):
@@ -70,38 +83,42 @@ def run_fn(fn_args):
     transform_output = tft.TFTransformOutput(fn_args.transform_output)
     spec = transform_output.transformed_feature_spec()
     shape = (spec[TIMES].shape[-1], spec[QUERY_TIMES].shape[-1], spec[VALUE_MEAN].shape[-1])
-    train = _dataset(fn_args.train_files, transform_output, int(config["batch_size"]), shape, shuffle=True)
-    evaluation = _dataset(fn_args.eval_files, transform_output, 256, shape, shuffle=False)
-
+    data_scale = _scale_of(next(iter(training.transformed_features(fn_args.train_files, transform_output, 1,
+                                                                   shuffle=False))))
     keras.utils.set_random_seed(int(config.get("seed", 0)))
     strategy = training.distribution_strategy()
     with strategy.scope():
-        model = (_checked_base_model(fn_args.base_model, shape[2]) if fn_args.base_model
-                 else build_model(config, shape[2]))
+        if fn_args.base_model:
+            model, model_scale = _base_model_and_scale(fn_args.base_model, shape[2])
+        else:
+            model, model_scale = build_model(config, shape[2]), data_scale
         model.compile(optimizer=keras.optimizers.Adam(float(config["learning_rate"])))
-    model.fit(train, epochs=int(config["epochs"]), validation_data=evaluation, verbose=2,
+    read = lambda files, batch_size, shuffle: _dataset(files, transform_output, batch_size, shape, shuffle,  # noqa: E731
+                                                       data_scale, model_scale)
+    model.fit(read(fn_args.train_files, int(config["batch_size"]), True), epochs=int(config["epochs"]),
+              validation_data=read(fn_args.eval_files, 256, False), verbose=2,
               callbacks=[keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir)])
-    first = next(iter(training.transformed_features(fn_args.train_files, transform_output, 1, shuffle=False)))
-    scale = {key: first[key][0].numpy() for key in (VALUE_MEAN, VALUE_STD, TIME_SCALE)}
-    export(model, fn_args.serving_model_dir, scale, shape)
+    export(model, fn_args.serving_model_dir, data_scale, model_scale, shape)
     eval_batch = next(iter(training.transformed_features(fn_args.eval_files, transform_output, PICTURE_SERIES,
                                                          shuffle=False)))
-    draw_forecasts(model, eval_batch, shape, scale, os.path.join(fn_args.serving_model_dir, PICTURE_FILE))
+    draw_forecasts(model, eval_batch, shape, data_scale, model_scale,
+                   os.path.join(fn_args.serving_model_dir, PICTURE_FILE))
 
 
-def serving_signatures(model, scale, shape):
-    """The signatures of the module docstring, around ``model`` and the learned ``scale``."""
+def serving_signatures(model, data_scale, model_scale, shape):
+    """The signatures of the module docstring, around ``model`` (trained in ``model_scale``) and
+    the scaling of the data Transform wrote (``data_scale``)."""
     length, queries, features = shape
-    value_mean, value_std = (tf.constant(scale[key], tf.float32) for key in (VALUE_MEAN, VALUE_STD))
-    time_scale = tf.constant(scale[TIME_SCALE], tf.float32)
+    data_scale, model_scale = (scaling.Scale(*(tf.constant(value, tf.float32) for value in scale))
+                               for scale in (data_scale, model_scale))
     series_specs = [tf.TensorSpec([None, None, features] if key in (VALUES, MASK) else [None, None], tf.float32,
                                   name=key) for key in zoo.export.SERIES_FEATURES]
 
     @tf.function(input_signature=series_specs)
     def serve_series(times, values, mask, query_times):
-        inputs = scaling.scale({TIMES: times, VALUES: values, MASK: mask, QUERY_TIMES: query_times},
-                               value_mean, value_std, time_scale)
-        return {"mean": scaling.unscale_values(model(inputs, training=False), value_mean, value_std)}
+        inputs = scaling.scale({TIMES: times, VALUES: values, MASK: mask, QUERY_TIMES: query_times}, *model_scale)
+        mean = model(inputs, training=False)
+        return {"mean": scaling.unscale_values(mean, model_scale.value_mean, model_scale.value_std)}
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def serve_examples(serialized):
@@ -115,24 +132,26 @@ def serving_signatures(model, scale, shape):
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def serve_transformed(serialized):
         batch = tf.io.parse_example(serialized, transformed_spec)
-        mean = model(_model_inputs(batch, length, features), training=False)
+        raw_mean = serve_series(**scaling.unscale(_model_inputs(batch, length, features), *data_scale))["mean"]
+        mean = (raw_mean - data_scale.value_mean) / data_scale.value_std
         return {"mean": tf.reshape(mean, (-1, queries * features))}
 
     return {"serve_examples": serve_examples, "serve_series": serve_series, EVAL_SIGNATURE: serve_transformed}
 
 
-def export(model, directory, scale, shape):
+def export(model, directory, data_scale, model_scale, shape):
     module = zoo.export.serving_module(model)
-    signatures = serving_signatures(model, scale, shape)
+    signatures = serving_signatures(model, data_scale, model_scale, shape)
     for name, function in signatures.items():
         setattr(module, name, function)
     signatures["serving_default"] = signatures["serve_examples"]
     tf.saved_model.save(module, directory, signatures=signatures)
     training.save_beside(model, directory, {"task": "forecasting", "features": shape[2],
-                                            **{key: np.asarray(value).tolist() for key, value in scale.items()}})
+                                            **{key: np.asarray(value).tolist()
+                                               for key, value in model_scale._asdict().items()}})
 
 
-def draw_forecasts(model, batch, shape, scale, path):
+def draw_forecasts(model, batch, shape, data_scale, model_scale, path):
     """A PNG of the first eval series: observations, targets, the forecast mean and, for a model
     with ``sample_trajectories``, the posterior's 5-95 % band, in the data's units."""
     import matplotlib
@@ -141,18 +160,20 @@ def draw_forecasts(model, batch, shape, scale, path):
     import matplotlib.pyplot as plt
 
     length, queries, features = shape
-    inputs = _model_inputs(batch, length, features)
-    raw = lambda values: scaling.unscale_values(np.asarray(values), scale[VALUE_MEAN], scale[VALUE_STD])  # noqa: E731
+    scaled = _model_inputs(batch, length, features)
+    inputs, _ = scaling.rescale(scaled, tf.zeros((1, 1, features)), data_scale, model_scale)
+    raw = lambda values, scale: scaling.unscale_values(np.asarray(values), scale.value_mean,  # noqa: E731
+                                                      scale.value_std)
     origin = batch[TIME_ORIGIN].numpy()
-    in_time = lambda times: np.asarray(times) * scale[TIME_SCALE] + origin  # noqa: E731
-    mean = raw(model(inputs, training=False))
+    in_time = lambda times: np.asarray(times) * data_scale.time_scale + origin  # noqa: E731
+    mean = raw(model(inputs, training=False), model_scale)
     band = None
     if hasattr(model, "sample_trajectories"):
-        samples = raw(model.sample_trajectories(inputs, PICTURE_SAMPLES, seed=(0, 0)))
+        samples = raw(model.sample_trajectories(inputs, PICTURE_SAMPLES, seed=(0, 0)), model_scale)
         band = np.percentile(samples, [5, 95], axis=0)
-    times, query_times = in_time(inputs[TIMES]), in_time(inputs[QUERY_TIMES])
-    values, mask = raw(inputs[VALUES]), inputs[MASK].numpy()
-    targets = raw(tf.reshape(batch[TARGETS], (-1, queries, features)))
+    times, query_times = in_time(scaled[TIMES]), in_time(scaled[QUERY_TIMES])
+    values, mask = raw(scaled[VALUES], data_scale), scaled[MASK].numpy()
+    targets = raw(tf.reshape(batch[TARGETS], (-1, queries, features)), data_scale)
     rows = len(mean)
     figure, axes = plt.subplots(rows, 1, figsize=(8, 2.4 * rows), squeeze=False)
     for row, axis in enumerate(axes[:, 0]):
