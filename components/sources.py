@@ -32,3 +32,23 @@ def input_base_and_pattern(path):
 def tfrecord_compression(file):
     # Beam's ReadFromTFRecord, which ImportExampleGen uses, decides the compression by the name's ending.
     return "GZIP" if file.endswith(".gz") else ("ZLIB" if file.endswith(".deflate") else "")
+
+
+def read_examples(file, limit=None):
+    """The tf.Examples of a TFRecord file (the first ``limit`` of them), or a ValueError saying how
+    it was read when it holds none or is not one."""
+    import tensorflow as tf
+    from google.protobuf.message import DecodeError
+
+    compression = tfrecord_compression(file)
+    records = tf.data.TFRecordDataset(file, compression_type=compression)
+    try:
+        examples = [tf.train.Example.FromString(record.numpy())
+                    for record in (records.take(limit) if limit else records)]
+    except (tf.errors.OpError, DecodeError) as error:
+        read_as = f"{compression} compressed" if compression else "uncompressed (GZIP files need a .gz ending)"
+        raise ValueError(f"tfrecord:{file}: not a TFRecord file of tf.Examples, read as {read_as} "
+                         f"({type(error).__name__}).") from None
+    if not examples:
+        raise ValueError(f"tfrecord:{file}: the file holds no records.")
+    return examples

@@ -287,7 +287,8 @@ def test_the_spirals_preset_fine_tunes_and_serves_raw_units_without_odezoo(serie
     assert served["shape"][1:] == [100, 2] and served["count"] == int(SERIES_LIMIT) and served["padding_ignored"]
     # The Evaluator's MSE is over standardized values: the raw MSE divided by the training variance.
     standardized = np.mean(np.array(served["mse"]) / observed_value_std(raw_split(series_root, "train")) ** 2)
-    np.testing.assert_allclose(standardized, metrics["mean_squared_error"], rtol=2e-3)
+    # (the summary prints four decimals)
+    np.testing.assert_allclose(standardized, metrics["mean_squared_error"], rtol=2e-3, atol=5e-5 + 1e-5)
 
 
 @pytest.mark.slow

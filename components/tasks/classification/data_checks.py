@@ -4,7 +4,7 @@ fails in seconds with what is wrong instead of deep inside a component.
 
 import math
 
-from components.sources import source_files, tfrecord_compression
+from components.sources import read_examples, source_files
 from components.tasks.classification.features import CSV_LAYOUT, IMAGE, LABEL, pixel_columns, pixel_number
 
 _CHUNK_ROWS = 65536
@@ -122,20 +122,8 @@ def _first_problem(chunk, num_classes, pixel_max):
 def check_tfrecord(path):
     """The first record of every file: a ``tf.Example`` with an int64 ``label`` and an ``image`` of
     the pixels of a square one-channel image."""
-    import tensorflow as tf
-    from google.protobuf.message import DecodeError
-
     for file in source_files("tfrecord", path):
-        compression = tfrecord_compression(file)
-        try:
-            examples = [tf.train.Example.FromString(record.numpy())
-                        for record in tf.data.TFRecordDataset(file, compression_type=compression).take(1)]
-        except (tf.errors.OpError, DecodeError) as error:
-            read_as = f"{compression} compressed" if compression else "uncompressed (GZIP files need a .gz ending)"
-            raise ValueError(f"tfrecord:{file}: not a TFRecord file of tf.Examples, read as {read_as} "
-                             f"({type(error).__name__}).") from None
-        if not examples:
-            raise ValueError(f"tfrecord:{file}: the file holds no records.")
+        examples = read_examples(file, limit=1)
         features = examples[0].features.feature
         found = ", ".join(f"{name} ({features[name].WhichOneof('kind')})" for name in sorted(features)) or "none"
         if LABEL not in features or features[LABEL].WhichOneof("kind") != "int64_list":

@@ -4,7 +4,7 @@ fails in seconds with the example, the field and what is wrong, instead of deep 
 
 import numpy as np
 
-from components.sources import source_files, tfrecord_compression
+from components.sources import read_examples, source_files
 from components.tasks.forecasting import HORIZON
 from components.tasks.forecasting.features import MASK, QUERY_TIMES, SERIES, TARGETS, TIMES, VALUES
 
@@ -24,21 +24,9 @@ def check(config):
 def check_tfrecord(path):
     """Every record of every file: a tf.Example of the raw series layout (``features``), with the
     same T, Q and D in every example (SchemaGen and Transform read fixed lengths)."""
-    import tensorflow as tf
-    from google.protobuf.message import DecodeError
-
     shape = None
     for file in source_files("tfrecord", path):
-        compression = tfrecord_compression(file)
-        try:
-            records = [record.numpy() for record in tf.data.TFRecordDataset(file, compression_type=compression)]
-            examples = [tf.train.Example.FromString(record) for record in records]
-        except (tf.errors.OpError, DecodeError) as error:
-            read_as = f"{compression} compressed" if compression else "uncompressed (GZIP files need a .gz ending)"
-            raise ValueError(f"tfrecord:{file}: not a TFRecord file of tf.Examples, read as {read_as} "
-                             f"({type(error).__name__}).") from None
-        if not examples:
-            raise ValueError(f"tfrecord:{file}: the file holds no records.")
+        examples = read_examples(file)
         for index, example in enumerate(examples):
             where = f"tfrecord:{file}: example {index}"
             example_shape = check_series_example(example, where)
