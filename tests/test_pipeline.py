@@ -105,11 +105,11 @@ def serve(pushed, examples):
     return {"accuracy": correct / total, "total": total, "inputs": inputs, "outputs": sorted(outputs)}
 
 
-def serve_without_odezoo(pushed, examples):
-    """``serve`` in a fresh process that never imports odezoo."""
-    script = inspect.getsource(serve) + textwrap.dedent(f"""
+def serve_without_odezoo(pushed, examples, serve_function=serve):
+    """``serve_function`` (``serve`` by default) in a fresh process that never imports odezoo."""
+    script = inspect.getsource(serve_function) + textwrap.dedent(f"""
         import json, sys
-        result = serve({str(pushed)!r}, {str(examples)!r})
+        result = {serve_function.__name__}({str(pushed)!r}, {str(examples)!r})
         assert "zoo" not in sys.modules
         print(json.dumps(result))
     """)

@@ -7,11 +7,7 @@ long-format CSV.
 """
 
 import csv
-import inspect
 import json
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +15,8 @@ import pytest
 
 from components.tasks import forecasting
 from pipeline.config import PipelineConfig
-from test_pipeline import component_states, eval_metrics, latest_pushed, odezoo_run, serving_versions
+from test_pipeline import (component_states, eval_metrics, latest_pushed, odezoo_run, serve_without_odezoo,
+                           serving_versions)
 
 SERIES_LIMIT = "100"
 
@@ -236,18 +233,6 @@ def serve_series(pushed, examples):
             "padding_ignored": bool(np.allclose(alone, padded, rtol=1e-3, atol=1e-2))}
 
 
-def serve_series_without_odezoo(pushed, examples):
-    script = inspect.getsource(serve_series) + textwrap.dedent(f"""
-        import json, sys
-        result = serve_series({str(pushed)!r}, {str(examples)!r})
-        assert "zoo" not in sys.modules
-        print(json.dumps(result))
-    """)
-    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
 def raw_split(root, split):
     return next(Path(root).glob(f"root/ZooExampleGen/examples/*/Split-{split}"))
 
@@ -278,7 +263,7 @@ def test_the_spirals_preset_fine_tunes_and_serves_raw_units_without_odezoo(serie
     assert metrics["example_count"] == int(SERIES_LIMIT) and metrics["mean_squared_error"] < 0.1
     pushed = latest_pushed(series_root)
     assert (pushed / "forecasts.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    served = serve_series_without_odezoo(pushed, raw_split(series_root, "eval") / "*")
+    served = serve_without_odezoo(pushed, raw_split(series_root, "eval") / "*", serve_series)
     assert served["shape"][1:] == [100, 2] and served["count"] == int(SERIES_LIMIT) and served["padding_ignored"]
     # The Evaluator's MSE is over standardized values: the raw MSE divided by the training variance.
     standardized = np.mean(np.array(served["mse"]) / observed_value_std(raw_split(series_root, "train")) ** 2)
@@ -311,6 +296,6 @@ def test_an_ode_rnn_forecaster_trains_on_a_long_format_csv(tmp_path):
                                       "--epochs", "1", "--mse-threshold", "100")
     assert code == 0, stderr[-3000:]
     assert component_states(stdout)["ZooExampleGen"] == "COMPLETE" and eval_metrics(stdout)["example_count"] == 6
-    served = serve_series_without_odezoo(latest_pushed(root), raw_split(root, "eval") / "*")
+    served = serve_without_odezoo(latest_pushed(root), raw_split(root, "eval") / "*", serve_series)
     assert served["shape"] == [6, 5, 2] and served["padding_ignored"]
     assert np.isfinite(served["mse"]).all()

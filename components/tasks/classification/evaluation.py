@@ -4,24 +4,16 @@ threshold and, once a blessed model exists, against that baseline; and why a mod
 import tensorflow_model_analysis as tfma
 
 from components.tasks.classification.features import LABEL
+from components.tasks.evaluation import blessing_config
 
 # The Evaluator's SparseCategoricalAccuracy, by the name TFMA gives it; a model is blessed on it.
 ACCURACY_METRIC = "sparse_categorical_accuracy"
 
 
 def eval_config(config, with_baseline):
-    threshold = tfma.MetricThreshold(
-        value_threshold=tfma.GenericValueThreshold(lower_bound={"value": config.threshold}))
-    if with_baseline:
-        threshold.change_threshold.CopyFrom(tfma.GenericChangeThreshold(
-            direction=tfma.MetricDirection.HIGHER_IS_BETTER, absolute={"value": -config.tolerance}))
-    return tfma.EvalConfig(
-        model_specs=[tfma.ModelSpec(signature_name="serving_default", label_key=LABEL,
-                                    prediction_key="probabilities")],
-        slicing_specs=[tfma.SlicingSpec()],
-        metrics_specs=[tfma.MetricsSpec(metrics=[
-            tfma.MetricConfig(class_name="SparseCategoricalAccuracy", threshold=threshold),
-            tfma.MetricConfig(class_name="ExampleCount")])])
+    return blessing_config(config, with_baseline, "SparseCategoricalAccuracy", higher_is_better=True,
+                           model_spec=tfma.ModelSpec(signature_name="serving_default", label_key=LABEL,
+                                                     prediction_key="probabilities"))
 
 
 def why_not_blessed(report, config):

@@ -6,6 +6,7 @@ the tolerance (lower is better); and why a model was not blessed."""
 import tensorflow_model_analysis as tfma
 
 from components.tasks.forecasting import THRESHOLD_OPTION
+from components.tasks.evaluation import blessing_config
 from components.tasks.forecasting.features import TARGETS
 
 # The served model's signature the Evaluator calls: transformed examples in, standardized ``mean`` out.
@@ -14,17 +15,9 @@ MSE_METRIC = "mean_squared_error"
 
 
 def eval_config(config, with_baseline):
-    threshold = tfma.MetricThreshold(
-        value_threshold=tfma.GenericValueThreshold(upper_bound={"value": config.threshold}))
-    if with_baseline:
-        threshold.change_threshold.CopyFrom(tfma.GenericChangeThreshold(
-            direction=tfma.MetricDirection.LOWER_IS_BETTER, absolute={"value": config.tolerance}))
-    return tfma.EvalConfig(
-        model_specs=[tfma.ModelSpec(signature_name=EVAL_SIGNATURE, label_key=TARGETS, prediction_key="mean")],
-        slicing_specs=[tfma.SlicingSpec()],
-        metrics_specs=[tfma.MetricsSpec(metrics=[
-            tfma.MetricConfig(class_name="MeanSquaredError", threshold=threshold),
-            tfma.MetricConfig(class_name="ExampleCount")])])
+    return blessing_config(config, with_baseline, "MeanSquaredError", higher_is_better=False,
+                           model_spec=tfma.ModelSpec(signature_name=EVAL_SIGNATURE, label_key=TARGETS,
+                                                     prediction_key="mean"))
 
 
 def why_not_blessed(report, config):
