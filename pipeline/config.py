@@ -58,7 +58,7 @@ class PipelineConfig:
             if getattr(self, name) is None:
                 object.__setattr__(self, name, value)
         kind, _, path = self.data.partition(":")
-        prefixed = [kind for kind in ("tfds", *FILE_SOURCES) if kind in task.ZOO_SOURCES + FILE_SOURCES]
+        prefixed = ["tfds"] * ("tfds" in task.ZOO_SOURCES) + list(FILE_SOURCES)
         if self.data not in task.EMBEDDED_DATA and not (path and kind in prefixed):
             choices = list(task.EMBEDDED_DATA) + [f"{kind}:{'NAME' if kind == 'tfds' else 'PATH'}" for kind in prefixed]
             raise ValueError(f"Unknown data source {self.data!r} for --model {self.model}; use "
@@ -78,11 +78,13 @@ class PipelineConfig:
                              "smaller file instead.")
         if self.pixel_max <= 0:
             raise ValueError(f"--pixel-max must be positive, got {self.pixel_max}.")
-        if self.pixel_max != 1 and (kind not in FILE_SOURCES or tasks.task_name(self.model) != "classification"):
-            raise ValueError(f"--pixel-max applies to csv: and tfrecord: sources; {self.data} "
-                             f"examples already hold pixels in [0, 1]." if tasks.task_name(self.model) == "classification"
-                             else f"--pixel-max applies to image classification (odenet), not to --model {self.model}.")
-        if self.horizon is not None and (kind != "csv" or tasks.task_name(self.model) != "forecasting"):
+        task_name = tasks.task_name(self.model)
+        if self.pixel_max != 1 and task_name != "classification":
+            raise ValueError(f"--pixel-max applies to image classification (odenet), not to --model {self.model}.")
+        if self.pixel_max != 1 and kind not in FILE_SOURCES:
+            raise ValueError(f"--pixel-max applies to csv: and tfrecord: sources; {self.data} examples already hold "
+                             "pixels in [0, 1].")
+        if self.horizon is not None and (kind != "csv" or task_name != "forecasting"):
             raise ValueError(f"--horizon applies to a csv: source of series (--model latent_ode or ode_rnn); "
                              f"{self.data} for --model {self.model} fixes its queries itself.")
         if self.horizon is not None and self.horizon < 1:

@@ -21,8 +21,7 @@ FILE_EXAMPLE_GENS = {"csv": tfx.components.CsvExampleGen, "tfrecord": tfx.compon
 
 def example_gen(config):
     kind, _, path = config.data.partition(":")
-    task = tasks.settings(config.model)
-    if kind not in task.ZOO_SOURCES and config.data not in task.ZOO_SOURCES:
+    if kind not in tasks.settings(config.model).ZOO_SOURCES:  # an embedded name is its own kind
         input_base, pattern = input_base_and_pattern(path)
         return FILE_EXAMPLE_GENS[kind](input_base=input_base, input_config=tfx.proto.Input(
             splits=[tfx.proto.Input.Split(name="single_split", pattern=pattern)]))

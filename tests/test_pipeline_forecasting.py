@@ -55,14 +55,15 @@ def write_series_tfrecord(path, examples):
 
 
 def series_example(times=(0.0, 1.0, 2.0, 3.0), values=None, mask=None, query_times=(4.0, 5.0), targets=None):
+    """A raw series tf.Example of two features, whose fields may be given any length."""
     import tensorflow as tf
 
-    arrays = {"times": times, "values": values if values is not None else np.arange(2 * len(times)),
-              "mask": mask if mask is not None else np.ones(2 * len(times)), "query_times": query_times,
-              "targets": targets if targets is not None else np.zeros(2 * len(query_times))}
-    feature = {key: tf.train.Feature(float_list=tf.train.FloatList(value=np.asarray(array, np.float32)))
-               for key, array in arrays.items()}
-    return tf.train.Example(features=tf.train.Features(feature=feature))
+    import zoo
+
+    return tf.train.Example.FromString(zoo.export.series_example(
+        times, np.arange(2 * len(times)) if values is None else values,
+        np.ones(2 * len(times)) if mask is None else mask, query_times,
+        np.zeros(2 * len(query_times)) if targets is None else targets))
 
 
 # Quick checks: configuration, arguments and data, refused before any component runs.

@@ -75,14 +75,18 @@ def image_signatures(model):
     return {"serve_images": serve_images, "serve_examples": serve_examples}
 
 
+def series_input_specs(features):
+    """The TensorSpecs of a series model's inputs, in SERIES_FEATURES order, for ``features`` (D)."""
+    return [tf.TensorSpec([None, None, features] if key in ("values", "mask") else [None, None], tf.float32, name=key)
+            for key in SERIES_FEATURES]
+
+
 def series_signatures(model):
     features = model.input["values"].shape[-1]
     if features is None:
         raise ValueError("export_saved_model: the model's number of features (values' last axis) must be known.")
-    specs = {key: tf.TensorSpec([None, None, features] if key in ("values", "mask") else [None, None], tf.float32,
-                                name=key) for key in SERIES_FEATURES}
 
-    @tf.function(input_signature=[specs[key] for key in SERIES_FEATURES])
+    @tf.function(input_signature=series_input_specs(features))
     def serve_series(times, values, mask, query_times):
         inputs = {"times": times, "values": values, "mask": mask, "query_times": query_times}
         return {"mean": model(inputs, training=False)}

@@ -3,8 +3,9 @@ of fixed names that ``create_pipeline`` and the command line look up by the mode
 
 - the package itself (``settings(model)``): the task's defaults, light to import: ``DEFAULT_DATA``,
   ``EMBEDDED_DATA`` (the sources that ship with odezoo), ``ZOO_SOURCES`` (the ``--data`` kinds
-  ZooExampleGen writes; the other file sources go to TFX's own ExampleGens), ``EPOCHS``, ``BATCH_SIZE``, ``LEARNING_RATE``, ``FINE_TUNING_LEARNING_RATE``,
-  ``FROZEN_BODY_EPOCHS``, ``MODEL_OPTIONS`` (by model), and the blessing: ``METRIC_NAME``,
+  ZooExampleGen writes; the other file sources go to TFX's own ExampleGens), ``EPOCHS``,
+  ``BATCH_SIZE``, ``LEARNING_RATE``, ``FINE_TUNING_LEARNING_RATE``, ``FROZEN_BODY_EPOCHS``,
+  ``MODEL_OPTIONS`` (by model), and the blessing: ``METRIC_NAME``,
   ``THRESHOLD``, ``TOLERANCE``, ``THRESHOLD_OPTION`` (the command-line flag that sets it) and
   ``check_threshold(value)``;
 - ``examples.serialized_examples(source, split, limit, options)``: what ZooExampleGen writes;

@@ -27,13 +27,20 @@ def transformed_features(file_pattern, transform_output, batch_size, shuffle):
     return dataset.batch(batch_size).map(lambda records: tf.io.parse_example(records, spec))
 
 
-def load_base_model(path):
-    """The Keras model of a pushed model's folder or of a preset saved by the command line."""
+def _beside_base_model(path, name):
+    """The file ``name`` saved beside a base model, or None."""
     # TFX hands over <artifact uri>/Format-Serving, which an imported folder does not have.
     for folder in (path, os.path.dirname(path.rstrip("/"))):
-        keras_file = os.path.join(folder, KERAS_FILE)
-        if tf.io.gfile.exists(keras_file):
-            return keras.saving.load_model(keras_file)
+        if tf.io.gfile.exists(os.path.join(folder, name)):
+            return os.path.join(folder, name)
+    return None
+
+
+def load_base_model(path):
+    """The Keras model of a pushed model's folder or of a preset saved by the command line."""
+    keras_file = _beside_base_model(path, KERAS_FILE)
+    if keras_file:
+        return keras.saving.load_model(keras_file)
     raise ValueError(f"Trainer: the base model {path!r} has no {KERAS_FILE}; give a pushed odezoo model or a preset.")
 
 
@@ -52,9 +59,8 @@ def save_beside(model, directory, info):
 
 def base_model_info(path):
     """What ``save_beside`` recorded beside a base model (empty for a preset's folder)."""
-    for folder in (path, os.path.dirname(path.rstrip("/"))):
-        info_file = os.path.join(folder, MODEL_INFO_FILE)
-        if tf.io.gfile.exists(info_file):
-            with tf.io.gfile.GFile(info_file) as handle:
-                return json.load(handle)
-    return {}
+    info_file = _beside_base_model(path, MODEL_INFO_FILE)
+    if not info_file:
+        return {}
+    with tf.io.gfile.GFile(info_file) as handle:
+        return json.load(handle)

@@ -85,18 +85,14 @@ def read_series(path, horizon):
             raise ValueError(f"{where}: every value before its last {horizon} rows is missing; the model needs at "
                              "least one observed value to forecast from.")
         series.append((name, times[observed], values[observed], times[queries], values[queries]))
-    n_eval = max(1, int(round(EVAL_FRACTION * len(series))))
     length = max(len(item[1]) for item in series)
-    splits = {}
-    for split, members in (("train", series[:-n_eval]), ("eval", series[-n_eval:])):
-        padding = [length - len(item[1]) for item in members]
-        observed_values = [np.pad(item[2], ((0, pad), (0, 0))) for item, pad in zip(members, padding)]
-        splits[split] = {
-            "names": [item[0] for item in members],
-            "times": np.stack([np.pad(item[1], (0, pad), mode="edge") for item, pad in zip(members, padding)]),
-            "values": np.nan_to_num(np.stack(observed_values)),
-            "mask": np.stack([np.pad(~np.isnan(item[2]), ((0, pad), (0, 0))) for item, pad in zip(members, padding)]
-                             ).astype(np.float32),
-            "query_times": np.stack([item[3] for item in members]),
-            "targets": np.stack([item[4] for item in members])}
-    return splits
+    padding = [length - len(item[1]) for item in series]
+    # Padding is missing values: mask 0.
+    padded = np.stack([np.pad(item[2], ((0, pad), (0, 0)), constant_values=np.nan) for item, pad in zip(series, padding)])
+    arrays = {"names": [item[0] for item in series],
+              "times": np.stack([np.pad(item[1], (0, pad), mode="edge") for item, pad in zip(series, padding)]),
+              "values": np.nan_to_num(padded), "mask": (~np.isnan(padded)).astype(np.float32),
+              "query_times": np.stack([item[3] for item in series]), "targets": np.stack([item[4] for item in series])}
+    n_eval = max(1, int(round(EVAL_FRACTION * len(series))))
+    return {split: {key: array[rows] for key, array in arrays.items()}
+            for split, rows in (("train", slice(None, -n_eval)), ("eval", slice(-n_eval, None)))}

@@ -4,6 +4,8 @@ forecast the next 100 of the noise-free curve), ``periodic`` (Rubanova et al.'s 
 of 100 irregular times observed, every time queried), ``co2`` (two-year windows of the weekly Mauna
 Loa record, forecasting the next 52 measured weeks), or a long-format ``csv:PATH``."""
 
+import functools
+
 import numpy as np
 
 import zoo
@@ -14,6 +16,10 @@ EMBEDDED = {"spirals": zoo.datasets.spirals_arrays, "periodic": zoo.datasets.per
             "co2": zoo.datasets.co2_arrays}
 
 
+# ExampleGen asks for each split in turn; the CSV is read and grouped once.
+_csv_splits = functools.lru_cache(maxsize=1)(read_series)
+
+
 def split_arrays(source, split, limit=0, horizon=HORIZON):
     """The inputs dict and targets of one split of ``source``."""
     kind, _, path = source.partition(":")
@@ -21,7 +27,7 @@ def split_arrays(source, split, limit=0, horizon=HORIZON):
         arrays = EMBEDDED[source](split)
         inputs, targets = arrays["inputs"], arrays["targets"]
     elif kind == "csv":
-        arrays = read_series(path, horizon)[split]
+        arrays = _csv_splits(path, horizon)[split]
         inputs, targets = {key: arrays[key] for key in zoo.export.SERIES_FEATURES}, arrays["targets"]
     else:
         raise ValueError(f"ZooExampleGen: unknown series source {source!r}; use {', '.join(EMBEDDED)} or csv:PATH.")

@@ -53,8 +53,8 @@ def unscale(inputs, value_mean, value_std, time_scale):
             "mask": inputs["mask"]}
 
 
-def rescale(inputs, targets, source, target):
-    """Inputs and targets scaled by the ``Scale`` ``source`` as ``scale`` scales them by ``target``."""
-    raw = unscale(inputs, *source)
-    return scale(raw, target.value_mean, target.value_std, target.time_scale,
-                 unscale_values(targets, source.value_mean, source.value_std))
+def rescale(inputs, source, target, targets=None):
+    """Inputs (and ``targets`` when given) scaled by the ``Scale`` ``source`` as ``scale`` scales
+    them by ``target``."""
+    raw_targets = None if targets is None else unscale_values(targets, source.value_mean, source.value_std)
+    return scale(unscale(inputs, *source), *target, raw_targets)

@@ -50,9 +50,8 @@ def _dataset(file_pattern, transform_output, batch_size, shape, shuffle, data_sc
     """Transform's series as (inputs, targets) in the model's scaling."""
     length, queries, features = shape
     batches = training.transformed_features(file_pattern, transform_output, batch_size, shuffle)
-    return batches.map(lambda batch: scaling.rescale(_model_inputs(batch, length, features),
-                                                     tf.reshape(batch[TARGETS], (-1, queries, features)),
-                                                     data_scale, model_scale))
+    return batches.map(lambda batch: scaling.rescale(_model_inputs(batch, length, features), data_scale, model_scale,
+                                                     tf.reshape(batch[TARGETS], (-1, queries, features))))
 
 
 def build_model(config, features):
@@ -98,23 +97,21 @@ def run_fn(fn_args):
     model.fit(read(fn_args.train_files, int(config["batch_size"]), True), epochs=int(config["epochs"]),
               validation_data=read(fn_args.eval_files, 256, False), verbose=2,
               callbacks=[keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir)])
-    export(model, fn_args.serving_model_dir, data_scale, model_scale, shape)
+    export(model, fn_args.serving_model_dir, data_scale, model_scale, shape, spec)
     eval_batch = next(iter(training.transformed_features(fn_args.eval_files, transform_output, PICTURE_SERIES,
                                                          shuffle=False)))
     draw_forecasts(model, eval_batch, shape, data_scale, model_scale,
                    os.path.join(fn_args.serving_model_dir, PICTURE_FILE))
 
 
-def serving_signatures(model, data_scale, model_scale, shape):
+def serving_signatures(model, data_scale, model_scale, shape, transformed_spec):
     """The signatures of the module docstring, around ``model`` (trained in ``model_scale``) and
-    the scaling of the data Transform wrote (``data_scale``)."""
+    the scaling of the data Transform wrote (``data_scale``) in the features of ``transformed_spec``."""
     length, queries, features = shape
     data_scale, model_scale = (scaling.Scale(*(tf.constant(value, tf.float32) for value in scale))
                                for scale in (data_scale, model_scale))
-    series_specs = [tf.TensorSpec([None, None, features] if key in (VALUES, MASK) else [None, None], tf.float32,
-                                  name=key) for key in zoo.export.SERIES_FEATURES]
 
-    @tf.function(input_signature=series_specs)
+    @tf.function(input_signature=zoo.export.series_input_specs(features))
     def serve_series(times, values, mask, query_times):
         inputs = scaling.scale({TIMES: times, VALUES: values, MASK: mask, QUERY_TIMES: query_times}, *model_scale)
         mean = model(inputs, training=False)
@@ -124,10 +121,7 @@ def serving_signatures(model, data_scale, model_scale, shape):
     def serve_examples(serialized):
         return serve_series(**zoo.export.parse_series_examples(serialized, features))
 
-    transformed_spec = {TIMES: tf.io.FixedLenFeature([length], tf.float32),
-                        QUERY_TIMES: tf.io.FixedLenFeature([queries], tf.float32),
-                        VALUES: tf.io.FixedLenFeature([length * features], tf.float32),
-                        MASK: tf.io.FixedLenFeature([length * features], tf.float32)}
+    transformed_spec = {key: transformed_spec[key] for key in zoo.export.SERIES_FEATURES}
 
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def serve_transformed(serialized):
@@ -139,9 +133,9 @@ def serving_signatures(model, data_scale, model_scale, shape):
     return {"serve_examples": serve_examples, "serve_series": serve_series, EVAL_SIGNATURE: serve_transformed}
 
 
-def export(model, directory, data_scale, model_scale, shape):
+def export(model, directory, data_scale, model_scale, shape, transformed_spec):
     module = zoo.export.serving_module(model)
-    signatures = serving_signatures(model, data_scale, model_scale, shape)
+    signatures = serving_signatures(model, data_scale, model_scale, shape, transformed_spec)
     for name, function in signatures.items():
         setattr(module, name, function)
     signatures["serving_default"] = signatures["serve_examples"]
@@ -161,7 +155,7 @@ def draw_forecasts(model, batch, shape, data_scale, model_scale, path):
 
     length, queries, features = shape
     scaled = _model_inputs(batch, length, features)
-    inputs, _ = scaling.rescale(scaled, tf.zeros((1, 1, features)), data_scale, model_scale)
+    inputs = scaling.rescale(scaled, data_scale, model_scale)
     raw = lambda values, scale: scaling.unscale_values(np.asarray(values), scale.value_mean,  # noqa: E731
                                                       scale.value_std)
     origin = batch[TIME_ORIGIN].numpy()
