@@ -106,7 +106,9 @@ def spiral_training_windows(seed):
     """Each training spiral's 100 noisy samples (torchdiffeq's example reconstructs them), observed for
     its first 30, 50 or 100 (a third each; the rest masked) and reconstructed at all 100, so the model
     learns to continue a series from its beginning; only noisy values are ever targets. (Windows of
-    200, reconstructed at all 200, scored worse from 30 and 50 observed points: 1.09 and 0.85.)"""
+    200, reconstructed at all 200, scored worse from 30 and 50 observed points: 1.09 and 0.85; fine-tuning this preset 300 epochs at
+    3e-3 on windows observing the first 30/50/100 of 100 and reconstructing those 100 and the next 100
+    noisy points traded them the other way: 0.2967 / 0.2474 / 0.1429.)"""
     arrays = zoo.datasets.spirals_arrays("train", n_observed=100, n_predicted=0, seed=seed)
     inputs = dict(arrays["inputs"])
     values = inputs["values"]
