@@ -222,3 +222,17 @@ def test_bad_block_options():
         zoo.ODEBlock(dense_dynamics(), method="rk5")
     with pytest.raises(ValueError, match="at least a start and an end"):
         zoo.ODEBlock(dense_dynamics(), t=(0.0,))
+
+
+def test_concat_squash_dense_gates_and_shifts_by_time_as_ffjord_defines_it():
+    layer = zoo.layers.ConcatSquashDense(3, activation="tanh")
+    x = np.random.default_rng(0).standard_normal((5, 2)).astype("float32")
+    t = 0.7
+    out = layer(x, t=t).numpy()
+    kernel, bias = (w.numpy() for w in layer.dense.weights)
+    gate_kernel, gate_bias = (w.numpy() for w in layer.gate.weights)
+    (shift_kernel,) = (w.numpy() for w in layer.shift.weights)
+    gate = 1 / (1 + np.exp(-(t * gate_kernel + gate_bias)))
+    np.testing.assert_allclose(out, np.tanh((x @ kernel + bias) * gate + t * shift_kernel), rtol=1e-5, atol=1e-6)
+    restored = zoo.layers.ConcatSquashDense.from_config(layer.get_config())
+    assert restored.units == 3 and restored.activation == "tanh"

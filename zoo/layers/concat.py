@@ -1,5 +1,6 @@
-"""Chen et al.'s time-concatenated layers: the input with t appended as a channel or a feature,
-so that a vector field built of them depends on time."""
+"""Time-dependent layers, so that a vector field built of them depends on t: Chen et al.'s, the input
+with t appended as a channel or a feature, and FFJORD's concat-squash layer, t gating and shifting
+each unit."""
 
 import keras
 import tensorflow as tf
@@ -49,6 +50,35 @@ class ConcatDense(keras.layers.Layer):
 
     def call(self, x, t=0.0):
         return self.dense(tf.concat([x, _time_channel(x, t)], axis=-1))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return dict(super().get_config(), units=self.units, activation=self.activation)
+
+
+@keras.saving.register_keras_serializable(package="odezoo")
+class ConcatSquashDense(keras.layers.Layer):
+    """FFJORD's ConcatSquashLinear (Grathwohl et al. 2019): ``dense(x) * sigmoid(gate(t)) + shift(t)``,
+    time entering as a learned per-unit gate and shift rather than as one extra input feature."""
+
+    def __init__(self, units, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.activation = units, activation
+        self.dense = keras.layers.Dense(units)
+        self.gate = keras.layers.Dense(units)
+        self.shift = keras.layers.Dense(units, use_bias=False)
+        self.activation_fn = keras.activations.get(activation)
+
+    def build(self, input_shape):
+        self.dense.build(input_shape)
+        self.gate.build((1, 1))
+        self.shift.build((1, 1))
+
+    def call(self, x, t=0.0):
+        t = tf.reshape(tf.cast(t, x.dtype), (1, 1))
+        return self.activation_fn(self.dense(x) * tf.sigmoid(self.gate(t)) + self.shift(t))
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
