@@ -14,11 +14,12 @@ from zoo import datasets, layers, presets  # noqa: E402  (registers the Keras se
 from zoo.export import export_saved_model  # noqa: E402
 from zoo import models  # noqa: E402
 from zoo.layers import ConcatConv2D, ConcatDense, ConcatSquashDense, ODEBlock  # noqa: E402
+from zoo.models.cnf import CNF  # noqa: E402
 from zoo.models.latent_ode import LatentODE  # noqa: E402
 from zoo.models.ode_rnn import ODERNNForecaster, RNNForecaster  # noqa: E402
 from zoo.models.odenet import ConvODEDynamics, ODENetClassifier  # noqa: E402
 from zoo.version import __version__  # noqa: E402
 
-__all__ = ["__version__", "ODEBlock", "ConcatConv2D", "ConcatDense", "ConcatSquashDense", "ConvODEDynamics", "LatentODE",
+__all__ = ["__version__", "CNF", "ODEBlock", "ConcatConv2D", "ConcatDense", "ConcatSquashDense", "ConvODEDynamics", "LatentODE",
            "ODENetClassifier", "ODERNNForecaster", "RNNForecaster", "datasets", "layers", "models", "presets",
            "export_saved_model"]
