@@ -103,21 +103,22 @@ class ContinuousFlow(keras.layers.Layer):
         def augmented(s, state):
             end_time = self._end_time(block, state["z"].dtype)
             z = state["z"]
-            with tf.GradientTape(watch_accessed_variables=False, persistent=exact) as tape:
+            with tf.GradientTape(watch_accessed_variables=False) as tape:
                 tape.watch(z)
                 f = field(z, t=s * end_time)
             derivatives = {"z": end_time * f}
             if exact:
                 jacobian = tape.batch_jacobian(f, z)
                 derivatives["trace"] = end_time * tf.linalg.trace(jacobian)
-                frobenius = tf.reduce_sum(tf.square(jacobian), axis=[1, 2])
             else:
                 probe = state["probe"]
                 probe_jacobian = tape.gradient(f, z, output_gradients=probe)
                 derivatives["trace"] = end_time * tf.reduce_sum(probe_jacobian * probe, axis=-1)
                 derivatives["probe"] = tf.zeros_like(probe)
-                frobenius = tf.reduce_sum(tf.square(probe_jacobian), axis=-1)
             if regularized:
+                # The exact Jacobian's squared Frobenius norm, or Hutchinson's estimate of it.
+                frobenius = (tf.reduce_sum(tf.square(jacobian), axis=[1, 2]) if exact
+                             else tf.reduce_sum(tf.square(probe_jacobian), axis=-1))
                 derivatives["kinetic"] = end_time * tf.reduce_sum(tf.square(f), axis=-1)
                 derivatives["frobenius"] = end_time * frobenius
             return derivatives
@@ -183,8 +184,7 @@ class ContinuousFlow(keras.layers.Layer):
         return tuple(input_shape[:-1])
 
     def get_config(self):
-        options = {key: value for key, value in self.solver_options.items()}
         return dict(super().get_config(), dim=self.dim, hidden_units=list(self.fields[0].hidden_units),
                     activation=self.fields[0].activation, num_blocks=self.num_blocks, time_length=self.time_length,
                     trainable_time=self.trainable_time, trace=self.trace, noise=self.noise,
-                    kinetic_energy=self.kinetic_energy, jacobian_frobenius=self.jacobian_frobenius, **options)
+                    kinetic_energy=self.kinetic_energy, jacobian_frobenius=self.jacobian_frobenius, **self.solver_options)

@@ -4,14 +4,14 @@ log p(x); ``compile()`` defaults to the negative log-likelihood so that ``fit(da
 import keras
 import tensorflow as tf
 
-from zoo import presets
+from zoo.models.configured import ConfiguredModel
 from zoo.models.cnf.flow import ContinuousFlow
 
 LEARNING_RATE = 1e-3  # FFJORD's toy experiments (train_toy.py)
 
 
 @keras.saving.register_keras_serializable(package="odezoo")
-class CNF(keras.Model):
+class CNF(ConfiguredModel):
     """Grathwohl et al.'s FFJORD: data x flows to a standard normal z by dz/dt = f(t, z), f built of
     concat-squash layers, and log p(x) = log N(z; 0, I) + integral of tr(df/dz) dt.
 
@@ -71,15 +71,3 @@ class CNF(keras.Model):
     def compile_from_config(self, config):
         # Keras does not recompile a loaded model whose class overrides compile().
         self.compile(**keras.saving.deserialize_keras_object(config))
-
-    def get_config(self):
-        return dict(self.architecture, name=self.name, trainable=self.trainable)
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    @classmethod
-    def from_preset(cls, name, **overrides):
-        """The preset's model with its shipped weights, compiled with its fine-tuning recipe."""
-        return presets.load(cls, name, cls.SHAPE_KEYS, **overrides)

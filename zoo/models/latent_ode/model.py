@@ -6,7 +6,7 @@ import math
 import keras
 import tensorflow as tf
 
-from zoo import presets
+from zoo.models.configured import ConfiguredModel
 from zoo.models.latent_ode.parts import GaussianDecoder, LatentTrajectory, PosteriorEncoder
 
 # Adam's learning rate for compile()'s default (torchdiffeq's latent ODE example trains at 1e-2;
@@ -20,30 +20,6 @@ def series_inputs(features):
     """The Keras inputs of the series contract (INPUT_KEYS) for ``features`` values per time."""
     return {"times": keras.Input((None,), name="times"), "values": keras.Input((None, features), name="values"),
             "mask": keras.Input((None, features), name="mask"), "query_times": keras.Input((None,), name="query_times")}
-
-
-class SeriesModel(keras.Model):
-    """What the series models share: a config of their constructor arguments (``architecture``),
-    ``from_preset`` (every argument but ``SHAPE_KEYS``, which the weights fix, may be overridden)
-    and recompiling a loaded model with their own ``compile()``."""
-
-    # Constructor arguments that shape the weights: a preset's cannot be overridden.
-    SHAPE_KEYS = ()
-
-    def get_config(self):
-        return dict(self.architecture, name=self.name, trainable=self.trainable)
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    @classmethod
-    def from_preset(cls, name, **overrides):
-        """The preset's model with its shipped weights, compiled with its fine-tuning recipe (the
-        optimizer in ``zoo.presets.get(name)["fine_tuning"]``); ``overrides`` change solver and loss
-        options. Call ``compile`` again to train otherwise."""
-        return presets.load(cls, name, cls.SHAPE_KEYS, **overrides)
-
 
 
 class KLAnnealing(keras.callbacks.Callback):
@@ -63,7 +39,7 @@ def _normal_log_density(x, mean, std):
 
 
 @keras.saving.register_keras_serializable(package="odezoo")
-class LatentODE(SeriesModel):
+class LatentODE(ConfiguredModel):
     """The latent ODE: q(z0 | series) from a recognition network run backwards over the observed
     points, a generative ODE dz/dt = f(z) from the first observed time (or the first query time,
     when earlier), and a decoder p(x | z).

@@ -12,10 +12,11 @@ import keras
 import tensorflow as tf
 
 from zoo.layers.ode_rnn import EARLY_FORECAST, ODERNN, last_observed_times, mlp_dynamics, observed_times
-from zoo.models.latent_ode.model import INPUT_KEYS, LEARNING_RATE, MSE_METRIC, SeriesModel, series_inputs
+from zoo.models.configured import ConfiguredModel
+from zoo.models.latent_ode.model import INPUT_KEYS, LEARNING_RATE, MSE_METRIC, series_inputs
 
 
-class Forecaster(SeriesModel):
+class Forecaster(ConfiguredModel):
     """What the forecasters share: ``compile()``, whose ``"auto"`` means Adam at LEARNING_RATE and the
     mean squared error, as loss and as the ``mse`` metric (XLA off, as for the latent ODE)."""
 
